@@ -1,0 +1,30 @@
+# Two commands: `make setup` (every distribution editable + dev tools, in .venv) and `make test`.
+# `make test` runs setup first when .venv is missing or a pyproject changed, so a fresh clone
+# needs only `make test`; .ci/run runs exactly `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+DISTS  := $(sort $(patsubst %/pyproject.toml,%,$(shell find core frontends_* mappers_* plugins -name pyproject.toml -not -path '*/template*' -not -path '*/.venv/*' 2>/dev/null)))
+STAMP  := $(VENV)/.graphs-installed
+
+.PHONY: setup test test-slow bench clean
+setup: $(STAMP)
+
+$(STAMP): constraints-dev.txt pyproject.toml $(addsuffix /pyproject.toml,$(DISTS))
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints-dev.txt torch==2.13.0
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints-dev.txt \
+	    $(addprefix -e ./,$(DISTS)) -e '.[dev]'
+	touch $@
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
+
+bench: $(STAMP)
+	$(PY) benchmarks/analysis_speed.py
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,295 @@
+"""The ``graphs`` command line.
+
+Every user error ends in one line on stderr and exit code 2; an unexpected internal error
+ends in one line and exit code 1 (``GRAPHS_DEBUG=1`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from graphs import __version__
+from graphs.errors import GraphsError
+from graphs.hardware.units import fmt_si
+
+app = typer.Typer(
+    name="graphs", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="Estimate latency, memory and energy of neural networks on hardware, with a confidence attached.",
+)
+hardware_app = typer.Typer(no_args_is_help=True, help="Installed hardware: list and show specs with sources.")
+plugins_app = typer.Typer(no_args_is_help=True, help="Installed plugins.")
+zoo_app = typer.Typer(no_args_is_help=True, help="The model zoo (built from configs, no weights).")
+app.add_typer(hardware_app, name="hardware")
+app.add_typer(plugins_app, name="plugins")
+app.add_typer(zoo_app, name="zoo")
+
+
+class Format(str, enum.Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _plugins():
+    from graphs.plugins import get_plugins
+    return get_plugins()
+
+
+def _emit(text: str, output: Optional[Path]) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, output)  # never leave a half-written file where a good one was
+    except OSError as e:
+        raise GraphsError(f"cannot write {output}: {e.strerror or e}") from None
+
+
+def _warn_failed_plugins(gp) -> None:
+    from graphs.report import console
+    for p in gp.failed():
+        console(stderr=True).print(f"[yellow]warning:[/] plugin {p.name!r} {p.status}: {p.errors[0] if p.errors else ''}")
+
+
+@app.callback(invoke_without_command=True)
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    if version:
+        typer.echo(f"graphs {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command()
+def analyze(
+    model: str = typer.Argument(..., help="Zoo name, .onnx/.tflite path, or path/to/file.py:factory."),
+    hardware: str = typer.Option(..., "--hardware", "-H", help="Hardware id(s), comma-separated to compare."),
+    precision: Optional[str] = typer.Option(None, help="Run at this precision (fp32, tf32, bf16, fp16, fp8, int8)."),
+    batch: int = typer.Option(1, min=1, help="Batch size."),
+    seq_len: Optional[int] = typer.Option(None, "--seq-len", min=1, help="Sequence length for sequence models."),
+    input_shape: Optional[List[str]] = typer.Option(None, "--input-shape", help="NAME=1x3x224x224 (repeatable)."),
+    fusion: str = typer.Option("auto", help="auto (the mapper's default), default, or none."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json or csv."),
+    kernels: int = typer.Option(8, help="Show the N slowest kernels in table output (0: none)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file instead of stdout."),
+) -> None:
+    """Estimate one forward pass of MODEL on one or more devices."""
+    from graphs.estimate import estimate
+    from graphs.frontends import LoadOptions, load_model, parse_input_shapes
+    from graphs.report import console, estimate_table, kernel_table, results_csv, results_json
+
+    if fusion not in ("auto", "default", "none"):
+        raise GraphsError(f"--fusion {fusion!r}: expected auto, default or none")
+    gp = _plugins()
+    hw_ids = [h.strip() for h in hardware.split(",") if h.strip()]
+    if not hw_ids:
+        raise GraphsError("--hardware: give at least one hardware id (see `graphs hardware list`)")
+    for h in hw_ids:
+        gp.hardware_entry(h)  # fail fast on unknown hardware, before tracing
+    opts = LoadOptions(batch=batch, seq_len=seq_len, input_shapes=parse_input_shapes(input_shape))
+    graph = load_model(model, opts, gp)
+    results = [estimate(graph, h, gp, fusion=fusion, precision=precision) for h in hw_ids]
+    if fmt is Format.json:
+        _emit(results_json(results), output)
+    elif fmt is Format.csv:
+        _emit(results_csv(results), output)
+    else:
+        con = console()
+        if output:
+            from rich.console import Console
+            with open(output, "w", encoding="utf-8") as fh:
+                c = Console(file=fh, width=120)
+                c.print(estimate_table(results))
+            return
+        con.print(estimate_table(results))
+        if kernels:
+            for r in results:
+                con.print(kernel_table(r, kernels))
+    _warn_failed_plugins(gp)
+
+
+@hardware_app.command("list")
+def hardware_list(
+    family: Optional[str] = typer.Option(None, help="Only this family (gpu, cpu, accel, edge)."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f"),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+) -> None:
+    """List installed hardware with peaks, memory, TDP and calibration confidence."""
+    from graphs.report import console, rows_csv
+    from rich.table import Table
+
+    gp = _plugins()
+    rows = []
+    for hw_id, entry in sorted(gp.hardware.items(), key=lambda kv: (kv[1].spec.family, kv[0])):
+        s = entry.spec
+        if family and s.family != family:
+            continue
+        cal = "CALIBRATED" if entry.calibration else "THEORETICAL"
+        rows.append({
+            "id": hw_id, "name": s.name, "family": s.family, "vendor": s.vendor,
+            "fp32_flops": s.peak("fp32"), "fp16_flops": s.peak("fp16") or s.peak("bf16"), "int8_ops": s.peak("int8"),
+            "memory_bytes": s.memory_bytes, "bandwidth_bytes_per_s": s.memory_bandwidth,
+            "tdp_w": s.power.tdp.si if s.power else None, "calibration": cal, "plugin": entry.plugin,
+            "mapper_installed": s.family in gp.mappers,
+        })
+    if as_json or fmt is Format.json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if fmt is Format.csv:
+        typer.echo(rows_csv(rows[0].keys() if rows else ["id"], [r.values() for r in rows]), nl=False)
+        return
+    t = Table(title=f"{len(rows)} hardware device(s) installed", title_justify="left")
+    for c in ("id", "name", "family", "FP32", "FP16/BF16", "INT8", "memory", "bandwidth", "TDP", "confidence"):
+        t.add_column(c, justify="right" if c in ("FP32", "FP16/BF16", "INT8", "memory", "bandwidth", "TDP") else "left")
+    for r in rows:
+        t.add_row(r["id"], r["name"], r["family"] + ("" if r["mapper_installed"] else " (no engine)"),
+                  fmt_si(r["fp32_flops"], "FLOP/s") if r["fp32_flops"] else "–",
+                  fmt_si(r["fp16_flops"], "FLOP/s") if r["fp16_flops"] else "–",
+                  fmt_si(r["int8_ops"], "OP/s") if r["int8_ops"] else "–",
+                  fmt_si(r["memory_bytes"], "B") if r["memory_bytes"] else "–",
+                  fmt_si(r["bandwidth_bytes_per_s"], "B/s"),
+                  f"{r['tdp_w']:g} W" if r["tdp_w"] else "–", r["calibration"])
+    console().print(t)
+    _warn_failed_plugins(gp)
+
+
+@hardware_app.command("show")
+def hardware_show(
+    hw_id: str = typer.Argument(..., metavar="ID"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f"),
+) -> None:
+    """Show one device's full spec, every number with its source."""
+    from graphs.report import console
+    from rich.table import Table
+
+    gp = _plugins()
+    entry = gp.hardware_entry(hw_id)
+    s = entry.spec
+    if fmt is Format.json:
+        typer.echo(json.dumps({"plugin": entry.plugin, "spec": s.model_dump(mode="json")}, indent=2))
+        return
+    t = Table(title=f"{s.name} ({s.id}) — family {s.family}, from {entry.plugin}", title_justify="left")
+    t.add_column("field")
+    t.add_column("value", justify="right")
+    t.add_column("source", overflow="fold")
+    for path, source in s.all_sources():
+        node = s
+        for part in path.replace("[", ".").replace("]", "").split("."):
+            if isinstance(node, dict):
+                node = node.get(part)
+            elif isinstance(node, tuple):
+                node = next((m for m in node if getattr(m, "name", None) == part), None)
+            else:
+                node = getattr(node, part, None)
+        t.add_row(path, str(node) if node is not None and hasattr(node, "unit") else str(getattr(node, "value", "")),
+                  source)
+    console().print(t)
+    if s.notes:
+        console().print(s.notes)
+
+
+@plugins_app.command("list")
+def plugins_list(as_json: bool = typer.Option(False, "--json", help="JSON for scripts.")) -> None:
+    """Installed plugins: distribution, version, hooks, status."""
+    from graphs.report import console
+    from rich.table import Table
+
+    gp = _plugins()
+    infos = sorted(gp.plugins.values(), key=lambda p: p.name)
+    if as_json:
+        typer.echo(json.dumps([p.to_dict() for p in infos], indent=2))
+        return
+    t = Table(title=f"{len(infos)} plugin(s)", title_justify="left")
+    for c in ("name", "distribution", "version", "hooks", "registered", "status"):
+        t.add_column(c, overflow="fold")
+    for p in infos:
+        reg = ", ".join(f"{k}: {len(v)}" for k, v in p.registered.items())
+        hooks = ", ".join(h.removeprefix("graphs_register_") for h in p.hooks)
+        status = p.status if p.status == "ok" else f"[red]{p.status}[/]: {'; '.join(p.errors)}"
+        t.add_row(p.name, p.distribution, p.version, hooks, reg, status)
+    console().print(t)
+
+
+@zoo_app.command("list")
+def zoo_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List zoo models."""
+    from graphs.report import console
+    from rich.table import Table
+
+    gp = _plugins()
+    entries = sorted((e for e, _ in gp.models.values()), key=lambda e: (e.family, e.name))
+    if as_json:
+        typer.echo(json.dumps([{"name": e.name, "family": e.family, "task": e.task, "params": e.params,
+                                "aliases": list(e.aliases), "description": e.description} for e in entries], indent=2))
+        return
+    t = Table(title=f"{len(entries)} zoo model(s)", title_justify="left")
+    for c in ("name", "family", "task", "params", "description"):
+        t.add_column(c)
+    for e in entries:
+        t.add_row(e.name, e.family, e.task, e.params, e.description)
+    console().print(t)
+
+
+def _install_plugin_commands() -> None:
+    try:
+        gp = _plugins()
+    except GraphsError:
+        return
+    for impl in gp.pm.hook.graphs_register_commands.get_hookimpls():
+        try:
+            impl.function(app=app)
+        except Exception as e:  # a broken plugin command must not break the CLI
+            info = gp.plugins.get(impl.plugin_name)
+            if info:
+                info.status = "partial"
+                info.errors.append(f"graphs_register_commands raised {type(e).__name__}: {e}")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Entry point: runs the app and turns every error into one line."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    _install_plugin_commands()
+    cmd = typer.main.get_command(app)
+    try:
+        cmd.main(args=args, prog_name="graphs", standalone_mode=False)
+        return 0
+    except typer.Exit as e:
+        return int(e.exit_code or 0)
+    except typer.TyperException as e:  # usage errors: bad option, missing argument ...
+        if type(e).__name__ == "NoArgsIsHelpError":
+            ctx = getattr(e, "ctx", None)
+            typer.echo(ctx.get_help() if ctx else str(e))
+            return 0
+        msg = " ".join(e.format_message().split())
+        sys.stderr.write(f"error: {msg}\n")
+        return 2
+    except typer.Abort:
+        sys.stderr.write("aborted\n")
+        return 130
+    except GraphsError as e:
+        sys.stderr.write(f"error: {e}\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except Exception as e:  # a bug: still one line unless asked
+        if os.environ.get("GRAPHS_DEBUG"):
+            raise
+        msg = " ".join(str(e).split())
+        sys.stderr.write(f"internal error: {type(e).__name__}: {msg} (set GRAPHS_DEBUG=1 for the traceback)\n")
+        return 1
+
+
+def run() -> None:  # console script
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

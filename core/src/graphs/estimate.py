@@ -1,0 +1,121 @@
+"""From a Graph and a hardware id to a model-level EstimationResult.
+
+graph ─(precision pass)─▶ op costs ─partition─▶ kernels ─mapper─▶ KernelEstimates
+      ─compose─▶ model EstimationResult (latency) with memory metrics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphs.errors import GraphsError
+from graphs.hardware.schema import DTYPE_PRECISION, PRECISION_DTYPE
+from graphs.ir import Graph
+from graphs.mapper import Mapper
+from graphs.partition import FusionPolicy, Kernel, kind_histogram, partition
+from graphs.passes import peak_activation_bytes, with_float_dtype
+from graphs.plugins import GraphsPlugins, get_plugins
+from graphs.results import EstimationResult, KernelEstimate, Provenance, combine_confidence
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Hardware-independent analysis of a graph (FLOPs, bytes, memory)."""
+
+    graph: Graph
+    kernels: tuple[Kernel, ...]
+    flops: float
+    matrix_flops: float
+    bytes: float
+    parameter_bytes: float
+    parameter_count: int
+    peak_activation_bytes: float
+    op_kinds: dict[str, int]
+    kernel_kinds: dict[str, int]
+
+
+def analyze_graph(graph: Graph, plugins: GraphsPlugins | None = None, *, fusion: str = "default",
+                  precision: str | None = None) -> Analysis:
+    plugins = plugins or get_plugins()
+    if precision:
+        if precision not in PRECISION_DTYPE:
+            raise GraphsError(f"unknown precision {precision!r} (expected one of {', '.join(PRECISION_DTYPE)})")
+        dtype = PRECISION_DTYPE[precision]
+        if dtype in ("float32", "float16", "bfloat16", "float64", "float8_e4m3"):
+            graph = with_float_dtype(graph, dtype)
+    ops = plugins.ops
+    ops.check(graph)
+    costs = ops.costs(graph)
+    kernels = tuple(partition(graph, ops, FusionPolicy.named(fusion), costs))
+    op_hist: dict[str, int] = {}
+    for n in graph.nodes:
+        k = ops.handlers[n.op_type].kind
+        op_hist[k] = op_hist.get(k, 0) + 1
+    return Analysis(
+        graph=graph, kernels=kernels,
+        flops=sum(c.flops for c in costs.values()),
+        matrix_flops=sum(c.flops for c in costs.values() if c.matrix),
+        bytes=sum(k.bytes for k in kernels),
+        parameter_bytes=graph.parameter_bytes, parameter_count=graph.parameter_count,
+        peak_activation_bytes=peak_activation_bytes(graph, ops, costs),
+        op_kinds=dict(sorted(op_hist.items())), kernel_kinds=kind_histogram(kernels),
+    )
+
+
+def estimate(graph: Graph, hardware: str, plugins: GraphsPlugins | None = None, *, fusion: str = "auto",
+             precision: str | None = None) -> EstimationResult:
+    """Estimate the latency of one forward pass of ``graph`` on ``hardware``."""
+    plugins = plugins or get_plugins()
+    mapper: Mapper = plugins.mapper_for(hardware)
+    policy = mapper.default_fusion if fusion == "auto" else fusion
+    a = analyze_graph(graph, plugins, fusion=policy, precision=precision)
+    return compose(a, mapper, fusion=policy)
+
+
+def compose(a: Analysis, mapper: Mapper, fusion: str = "default") -> EstimationResult:
+    """Sum kernel estimates and the per-model overhead into the model estimate."""
+    parts: list[KernelEstimate] = [mapper.estimate_kernel(k) for k in a.kernels]
+    overhead = mapper.model_overhead(a.kernels)
+    total = sum(p.time_s for p in parts) + overhead
+    low = sum(p.low_s for p in parts) + overhead
+    high = sum(p.high_s for p in parts) + overhead
+    spec = mapper.spec
+    mem_total = a.parameter_bytes + a.peak_activation_bytes
+    capacity = spec.memory_bytes
+    by_bound: dict[str, float] = {}
+    for p in parts:
+        by_bound[p.bound] = by_bound.get(p.bound, 0.0) + p.time_s
+    precisions = sorted({DTYPE_PRECISION.get(k.dtype, k.dtype) for k in a.kernels})
+    metrics: dict[str, Any] = {
+        "model": a.graph.name,
+        "hardware": spec.id,
+        "hardware_name": spec.name,
+        "precision": ",".join(precisions),
+        "fusion": fusion,
+        "flops": a.flops,
+        "matrix_flops": a.matrix_flops,
+        "bytes": a.bytes,
+        "nodes": len(a.graph.nodes),
+        "kernels": len(a.kernels),
+        "parameters": a.parameter_count,
+        "parameter_bytes": a.parameter_bytes,
+        "peak_activation_bytes": a.peak_activation_bytes,
+        "memory_bytes": mem_total,
+        "device_memory_bytes": capacity,
+        "fits": (mem_total <= capacity) if capacity else None,
+        "model_overhead_s": overhead,
+        "time_by_bound_s": by_bound,
+        "kernel_kinds": a.kernel_kinds,
+        "achieved_flops_per_s": a.flops / total if total else 0.0,
+    }
+    prov = Provenance(
+        estimator=mapper.estimator_name, mapper=mapper.family, hardware=spec.id,
+        calibration=str(getattr(mapper.calibration, "source", "") or ""),
+        notes=tuple(getattr(mapper, "notes", ()) or ()),
+    )
+    return EstimationResult(
+        value=total, unit="s", low=low, high=high,
+        confidence=combine_confidence([(p.confidence, p.time_s) for p in parts]),
+        provenance=prov, breakdown=tuple(parts), metrics=metrics,
+    )

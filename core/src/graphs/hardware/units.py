@@ -1,0 +1,137 @@
+"""Physical quantities with units and a mandatory source.
+
+Every number in a hardware spec is a :class:`Quantity`: ``{value, unit, source}``. Each
+field accepts the units of one dimension only, so a bandwidth written in TFLOP/s fails
+validation with the field's path.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+_THROUGHPUT = {"FLOP/s": 1.0, "GFLOP/s": 1e9, "TFLOP/s": 1e12, "PFLOP/s": 1e15,
+               "OP/s": 1.0, "GOP/s": 1e9, "TOP/s": 1e12, "POP/s": 1e15, "GOPS": 1e9, "TOPS": 1e12}
+_BANDWIDTH = {"B/s": 1.0, "KB/s": 1e3, "MB/s": 1e6, "GB/s": 1e9, "TB/s": 1e12,
+              "GiB/s": 2.0**30, "MiB/s": 2.0**20, "TiB/s": 2.0**40, "Gbit/s": 1e9 / 8, "Gb/s": 1e9 / 8}
+_BYTES = {"B": 1.0, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+          "KiB": 2.0**10, "MiB": 2.0**20, "GiB": 2.0**30, "TiB": 2.0**40}
+_FREQUENCY = {"Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9}
+_POWER = {"W": 1.0, "mW": 1e-3, "kW": 1e3}
+_DURATION = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+_ENERGY = {"J": 1.0, "mJ": 1e-3, "uJ": 1e-6, "nJ": 1e-9, "pJ": 1e-12}
+_COUNT = {"": 1.0, "count": 1.0}
+_LENGTH = {"nm": 1.0}
+
+
+class Quantity(BaseModel):
+    """A number with its unit and where it comes from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    units: ClassVar[dict[str, float]] = {}
+    dimension: ClassVar[str] = "quantity"
+
+    value: float
+    unit: str = ""
+    source: str
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, u: str) -> str:
+        if cls.units and u not in cls.units:
+            raise ValueError(f"{u!r} is not a {cls.dimension} unit (expected one of {', '.join(repr(k) for k in cls.units)})")
+        return u
+
+    @field_validator("source")
+    @classmethod
+    def _has_source(cls, s: str) -> str:
+        if not s or not s.strip():
+            raise ValueError("every number needs a source")
+        return s.strip()
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if v != v or v in (float("inf"), float("-inf")) or v < 0:
+            raise ValueError(f"{v} is not a finite non-negative number")
+        return v
+
+    @property
+    def si(self) -> float:
+        """Value in SI base units (FLOP/s, B/s, B, Hz, W, s, J)."""
+        return self.value * self.units.get(self.unit, 1.0)
+
+    def __str__(self) -> str:
+        return f"{self.value:g} {self.unit}".strip()
+
+
+class Throughput(Quantity):
+    units = _THROUGHPUT
+    dimension = "throughput"
+
+
+class Bandwidth(Quantity):
+    units = _BANDWIDTH
+    dimension = "bandwidth"
+
+
+class Bytes(Quantity):
+    units = _BYTES
+    dimension = "size"
+
+
+class Frequency(Quantity):
+    units = _FREQUENCY
+    dimension = "frequency"
+
+
+class Power(Quantity):
+    units = _POWER
+    dimension = "power"
+
+
+class Duration(Quantity):
+    units = _DURATION
+    dimension = "duration"
+
+
+class Energy(Quantity):
+    units = _ENERGY
+    dimension = "energy"
+
+
+class Count(Quantity):
+    units = _COUNT
+    dimension = "count"
+
+
+class Length(Quantity):
+    units = _LENGTH
+    dimension = "length"
+
+
+class Text(BaseModel):
+    """A non-numeric fact with its source (process node, release date ...)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    value: str
+    source: str
+
+
+def fmt_si(value: float, unit: str) -> str:
+    """Human formatting: 989.4e12 FLOP/s -> '989.4 TFLOP/s'; bytes use binary prefixes."""
+    if unit == "B":
+        for p, f in (("TiB", 2.0**40), ("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10)):
+            if abs(value) >= f:
+                return f"{value / f:.3g} {p}"
+        return f"{value:.0f} B"
+    if unit == "s":
+        for p, f in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+            if abs(value) >= f:
+                return f"{value / f:.3g} {p}"
+        return f"{value:.3g} s"
+    for p, f in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= f:
+            return f"{value / f:.4g} {p}{unit}"
+    return f"{value:.4g} {unit}"

@@ -1,0 +1,70 @@
+"""Hook specifications: every way a plugin extends graphs.
+
+Each hook receives a ``register`` callback owned by core, which checks keys and refuses
+duplicates naming both plugins.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("graphs")
+hookimpl = pluggy.HookimplMarker("graphs")
+
+
+@hookspec
+def graphs_register_frontends(register: Callable[..., None]) -> None:
+    """Register model frontends: ``register(frontend)`` with a :class:`graphs.frontends.Frontend`.
+
+    :param register: callback taking one Frontend instance.
+    """
+
+
+@hookspec
+def graphs_register_op_handlers(register: Callable[..., None]) -> None:
+    """Register op handlers: ``register(op_type, kind, formula)``.
+
+    :param register: callback taking a namespaced op type, a canonical kind and a formula.
+    """
+
+
+@hookspec
+def graphs_register_hardware(register: Callable[..., None]) -> None:
+    """Register hardware: ``register(spec)`` with a YAML path, a dict or a HardwareSpec.
+
+    :param register: callback taking a spec (path, mapping or HardwareSpec).
+    """
+
+
+@hookspec
+def graphs_register_mappers(register: Callable[..., None]) -> None:
+    """Register family engines: ``register(family, mapper_class)``.
+
+    :param register: callback taking a family name and a :class:`graphs.mapper.Mapper` subclass.
+    """
+
+
+@hookspec
+def graphs_register_models(register: Callable[..., None]) -> None:
+    """Register zoo models: ``register(entry)`` with a :class:`graphs.zoo.ZooEntry`.
+
+    :param register: callback taking one ZooEntry.
+    """
+
+
+@hookspec
+def graphs_register_tools(register: Callable[..., None]) -> None:
+    """Register third-party tool adapters: ``register(adapter)``.
+
+    :param register: callback taking one tool adapter object (name, doctor, run, parse).
+    """
+
+
+@hookspec
+def graphs_register_commands(app: Any) -> None:
+    """Add CLI commands to the ``graphs`` typer app.
+
+    :param app: the root ``typer.Typer`` application.
+    """

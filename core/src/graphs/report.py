@@ -1,0 +1,93 @@
+"""Rendering results: rich tables, JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Iterable, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from graphs.hardware.units import fmt_si
+from graphs.results import EstimationResult
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:+.0f}%"
+
+
+def estimate_table(results: Sequence[EstimationResult]) -> Table:
+    """Side-by-side model estimates (one column per hardware)."""
+    t = Table(title=f"{results[0].metrics.get('model', '')}: estimated forward pass", title_justify="left")
+    t.add_column("")
+    for r in results:
+        t.add_column(r.metrics.get("hardware", "?"), justify="right")
+    rows: list[tuple[str, Any]] = [
+        ("latency", lambda r: fmt_si(r.value, "s")),
+        ("interval (90%)", lambda r: f"{fmt_si(r.low, 's')} – {fmt_si(r.high, 's')}"),
+        ("relative interval", lambda r: f"{_pct(r.relative_interval[0])} / {_pct(r.relative_interval[1])}"),
+        ("confidence", lambda r: r.confidence.name),
+        ("precision", lambda r: r.metrics.get("precision", "")),
+        ("FLOPs", lambda r: fmt_si(r.metrics["flops"], "FLOP")),
+        ("bytes moved", lambda r: fmt_si(r.metrics["bytes"], "B")),
+        ("achieved", lambda r: fmt_si(r.metrics["achieved_flops_per_s"], "FLOP/s")),
+        ("kernels (nodes)", lambda r: f"{r.metrics['kernels']} ({r.metrics['nodes']})"),
+        ("compute/memory/overhead-bound", lambda r: " / ".join(
+            fmt_si(r.metrics["time_by_bound_s"].get(b, 0.0), "s") for b in ("compute", "memory", "overhead"))),
+        ("parameters", lambda r: f"{r.metrics['parameters'] / 1e6:,.1f}M ({fmt_si(r.metrics['parameter_bytes'], 'B')})"),
+        ("peak activations", lambda r: fmt_si(r.metrics["peak_activation_bytes"], "B")),
+        ("memory / device", lambda r: f"{fmt_si(r.metrics['memory_bytes'], 'B')} / "
+                                      f"{fmt_si(r.metrics['device_memory_bytes'], 'B') if r.metrics['device_memory_bytes'] else '?'}"),
+        ("fits", lambda r: {True: "yes", False: "NO", None: "unknown"}[r.metrics.get("fits")]),
+        ("estimator", lambda r: f"{r.provenance.estimator} ({r.provenance.mapper})"),
+    ]
+    for label, fn in rows:
+        t.add_row(label, *[fn(r) for r in results])
+    return t
+
+
+def kernel_table(result: EstimationResult, top: int) -> Table:
+    parts = sorted(result.breakdown, key=lambda k: k.time_s, reverse=True)[:top]
+    t = Table(title=f"top {len(parts)} kernels on {result.metrics.get('hardware')}", title_justify="left")
+    for c in ("kernel", "ops", "FLOPs", "bytes", "time", "share", "bound", "unit"):
+        t.add_column(c, justify="right" if c not in ("kernel", "bound", "unit") else "left")
+    for k in parts:
+        t.add_row(k.name, str(len(k.nodes)), fmt_si(k.flops, "FLOP"), fmt_si(k.bytes, "B"), fmt_si(k.time_s, "s"),
+                  f"{k.time_s / result.value * 100:.1f}%", k.bound, k.unit)
+    return t
+
+
+def results_json(results: Sequence[EstimationResult], breakdown: bool = True) -> str:
+    return json.dumps([r.to_dict(breakdown) for r in results], indent=2, default=str)
+
+
+CSV_FIELDS = ("model", "hardware", "precision", "latency_s", "low_s", "high_s", "confidence", "flops", "bytes",
+              "parameter_bytes", "peak_activation_bytes", "fits", "kernels", "estimator")
+
+
+def results_csv(results: Sequence[EstimationResult]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_FIELDS)
+    for r in results:
+        m = r.metrics
+        w.writerow([m.get("model"), m.get("hardware"), m.get("precision"), f"{r.value:.6g}", f"{r.low:.6g}",
+                    f"{r.high:.6g}", r.confidence.name, f"{m['flops']:.6g}", f"{m['bytes']:.6g}",
+                    f"{m['parameter_bytes']:.6g}", f"{m['peak_activation_bytes']:.6g}", m.get("fits"),
+                    m.get("kernels"), r.provenance.estimator])
+    return buf.getvalue()
+
+
+def rows_csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(list(header))
+    for r in rows:
+        w.writerow(list(r))
+    return buf.getvalue()
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)

@@ -1,0 +1,143 @@
+"""Estimation results: a value with an interval, a confidence level and provenance.
+
+``ConfidenceLevel`` orders from weakest to strongest: THEORETICAL < INTERPOLATED < CALIBRATED.
+A model-level result's confidence is the weakest level among its kernels that carry a
+significant share of the time (see :func:`combine_confidence`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+
+class ConfidenceLevel(enum.IntEnum):
+    """How an estimate was obtained (ordered: a higher value is more trustworthy)."""
+
+    THEORETICAL = 0   # specs only
+    INTERPOLATED = 1  # inside/near the range of a fit, or transferred from a measured sibling device
+    CALIBRATED = 2    # fitted on measurements of this device and op class, within the measured range
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Kernels below this share of the total time do not pull a model's confidence down.
+CONFIDENCE_TIME_SHARE = 0.10
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a number came from.
+
+    :param estimator: e.g. ``roofline``, ``calibrated``, ``timeloop``.
+    :param mapper: family engine, e.g. ``gpu``.
+    :param hardware: hardware id.
+    :param calibration: calibration file or data set the coefficients came from.
+    :param notes: assumptions a reader should know.
+    """
+
+    estimator: str
+    mapper: str = ""
+    hardware: str = ""
+    calibration: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KernelEstimate:
+    """One fused kernel's estimate."""
+
+    name: str
+    kind: str                 # dominant canonical kind (the anchor of the fused group)
+    category: str
+    nodes: tuple[str, ...]    # IR nodes fused into this kernel
+    flops: float
+    bytes: float
+    time_s: float
+    low_s: float
+    high_s: float
+    bound: str                # "compute" | "memory" | "overhead"
+    confidence: ConfidenceLevel
+    unit: str = ""            # hardware unit it ran on (tensor_core, cuda_core, avx512 ...)
+    energy_j: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["confidence"] = self.confidence.name
+        return d
+
+
+@dataclass(frozen=True)
+class EstimationResult:
+    """A value with its interval, confidence, provenance and per-kernel breakdown."""
+
+    value: float
+    unit: str
+    low: float
+    high: float
+    confidence: ConfidenceLevel
+    provenance: Provenance
+    breakdown: tuple[KernelEstimate, ...] = ()
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not (self.low <= self.value <= self.high):
+            raise ValueError(f"interval [{self.low}, {self.high}] does not contain {self.value}")
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    @property
+    def relative_interval(self) -> tuple[float, float]:
+        """(low/value − 1, high/value − 1), e.g. (−0.2, +0.35)."""
+        if not self.value:
+            return (0.0, 0.0)
+        return (self.low / self.value - 1.0, self.high / self.value - 1.0)
+
+    def contains(self, measured: float) -> bool:
+        return self.low <= measured <= self.high
+
+    def to_dict(self, breakdown: bool = True) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "value": self.value,
+            "unit": self.unit,
+            "interval": [self.low, self.high],
+            "confidence": self.confidence.name,
+            "provenance": asdict(self.provenance),
+            "metrics": dict(self.metrics),
+        }
+        if breakdown:
+            d["breakdown"] = [k.to_dict() for k in self.breakdown]
+        return d
+
+
+def combine_confidence(parts: Sequence[tuple[ConfidenceLevel, float]], share: float = CONFIDENCE_TIME_SHARE) -> ConfidenceLevel:
+    """Weakest level among parts, weighted by time.
+
+    Levels are walked from weakest to strongest; the first whose parts together carry at
+    least ``share`` of the total time is the answer. A model that is 95 % CALIBRATED by time
+    with a few THEORETICAL odd kernels stays CALIBRATED; one with 30 % THEORETICAL is not.
+    """
+    total = sum(t for _, t in parts)
+    if not parts:
+        return ConfidenceLevel.THEORETICAL
+    if total <= 0:
+        return min(c for c, _ in parts)
+    for level in sorted(ConfidenceLevel):
+        if sum(t for c, t in parts if c == level) / total >= share:
+            return level
+    return max(c for c, _ in parts)
+
+
+def sum_results(results: Iterable[EstimationResult], unit: str, provenance: Provenance) -> EstimationResult:
+    """Sum results whose errors are assumed fully correlated (interval ends add)."""
+    rs = list(results)
+    return EstimationResult(
+        value=sum(r.value for r in rs), unit=unit,
+        low=sum(r.low for r in rs), high=sum(r.high for r in rs),
+        confidence=combine_confidence([(r.confidence, r.value) for r in rs]),
+        provenance=provenance,
+    )
