@@ -1,6 +1,14 @@
+import shutil
+import sys
+from pathlib import Path
+
 import pytest
 
 from graphs.plugins import set_plugins
+
+pytest_plugins = ["graphs.testing"]
+
+FIXTURE_PLUGINS = Path(__file__).parent / "fixtures" / "plugins"
 
 
 @pytest.fixture(autouse=True)
@@ -9,3 +17,30 @@ def _fresh_plugin_registry():
     set_plugins(None)
     yield
     set_plugins(None)
+
+
+def install_fake_distribution(site: Path, dist: str, module: str, ep_name: str, version: str = "1.0") -> None:
+    """Make ``module`` an installed distribution with a ``graphs`` entry point in ``site``.
+
+    Writes a real ``.dist-info`` (METADATA + entry_points.txt), which is exactly what pip
+    leaves behind, so discovery goes through ``importlib.metadata`` like any installed plugin.
+    """
+    site.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURE_PLUGINS / f"{module}.py", site / f"{module}.py")
+    info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[graphs]\n{ep_name} = {module}\n")
+    (info / "RECORD").write_text("")
+
+
+@pytest.fixture
+def fake_site(tmp_path, monkeypatch):
+    """A site directory on sys.path holding the fixture plugins as installed distributions."""
+    site = tmp_path / "site"
+    install_fake_distribution(site, "graphs-fake-plugin", "graphs_fake_plugin", "fake")
+    install_fake_distribution(site, "graphs-broken-plugin", "graphs_broken_plugin", "broken")
+    monkeypatch.syspath_prepend(str(site))
+    yield site
+    for m in ("graphs_fake_plugin", "graphs_broken_plugin", "graphs_dup_plugin", "graphs_typo_plugin"):
+        sys.modules.pop(m, None)

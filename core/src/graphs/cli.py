@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 
 from graphs import __version__
 from graphs.errors import GraphsError
@@ -57,7 +58,7 @@ def _emit(text: str, output: Optional[Path]) -> None:
 def _warn_failed_plugins(gp) -> None:
     from graphs.report import console
     for p in gp.failed():
-        console(stderr=True).print(f"[yellow]warning:[/] plugin {p.name!r} {p.status}: {p.errors[0] if p.errors else ''}")
+        console(stderr=True).print(f"[yellow]warning:[/] plugin {p.name!r} {p.status}: {escape(p.errors[0]) if p.errors else ''}")
 
 
 @app.callback(invoke_without_command=True)
@@ -188,8 +189,8 @@ def hardware_show(
                 node = next((m for m in node if getattr(m, "name", None) == part), None)
             else:
                 node = getattr(node, part, None)
-        t.add_row(path, str(node) if node is not None and hasattr(node, "unit") else str(getattr(node, "value", "")),
-                  source)
+        t.add_row(escape(path), str(node) if node is not None and hasattr(node, "unit") else str(getattr(node, "value", "")),
+                  escape(source))
     console().print(t)
     if s.notes:
         console().print(s.notes)
@@ -212,7 +213,7 @@ def plugins_list(as_json: bool = typer.Option(False, "--json", help="JSON for sc
     for p in infos:
         reg = ", ".join(f"{k}: {len(v)}" for k, v in p.registered.items())
         hooks = ", ".join(h.removeprefix("graphs_register_") for h in p.hooks)
-        status = p.status if p.status == "ok" else f"[red]{p.status}[/]: {'; '.join(p.errors)}"
+        status = p.status if p.status == "ok" else f"[red]{p.status}[/]: {escape('; '.join(p.errors))}"
         t.add_row(p.name, p.distribution, p.version, hooks, reg, status)
     console().print(t)
 

@@ -209,6 +209,10 @@ class GraphsPlugins:
         return sorted(list(self.models) + [a for e, _ in self.models.values() for a in e.aliases])
 
     def hardware_entry(self, hw_id: str) -> HardwareEntry:
+        """The installed device ``hw_id`` (id or alias), or a spec file given by path (``*.yaml``)."""
+        if hw_id.endswith((".yaml", ".yml")) or os.sep in hw_id:
+            spec = load_spec(hw_id)
+            return HardwareEntry(spec, plugin="file", origin=hw_id)
         key = self.aliases.get(hw_id.lower(), hw_id.lower())
         if key not in self.hardware:
             import difflib
@@ -219,6 +223,7 @@ class GraphsPlugins:
         return self.hardware[key]
 
     def mapper_for(self, hw_id: str):
+        """A family engine instance bound to the device's spec and calibration."""
         entry = self.hardware_entry(hw_id)
         fam = entry.spec.family
         if fam not in self.mappers:

@@ -1,0 +1,109 @@
+"""Plugin discovery through real installed entry points, isolation, limits and duplicates."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import install_fake_distribution
+from graphs.plugins import get_plugins
+from graphs.testing import assert_plugin_valid, run_cli
+
+
+def test_installed_entry_point_is_discovered(fake_site):
+    gp = get_plugins()
+    info = gp.plugins["fake"]
+    assert info.status == "ok", info.errors
+    assert info.distribution == "graphs-fake-plugin" and info.version == "1.0"
+    assert "fake-npu" in gp.hardware and gp.aliases["fnpu"] == "fake-npu"
+    assert "fake" in gp.mappers and "fake" in gp.frontends and "fake-tool" in gp.tools
+    assert gp.find_model("fake-mlp") is not None
+    assert gp.ops.handler("fake::linear").plugin == "fake"
+
+
+def test_broken_plugin_is_reported_and_the_rest_works(fake_site):
+    gp = get_plugins()
+    broken = gp.plugins["broken"]
+    assert broken.status == "failed"
+    assert "RuntimeError" in broken.errors[0] and "broken on purpose" in broken.errors[0]
+    assert gp.plugins["fake"].status == "ok"
+    r = run_cli("analyze", "fake-mlp", "--hardware", "fake-npu", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)[0]["metrics"]["hardware"] == "fake-npu"
+    assert "broken" in r.stderr  # warned, not hidden
+
+
+def test_plugins_list_shows_status(fake_site, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    r = run_cli("plugins", "list", "--json")
+    assert r.exit_code == 0
+    rows = {p["name"]: p for p in json.loads(r.stdout)}
+    assert rows["broken"]["status"] == "failed"
+    assert rows["fake"]["status"] == "ok"
+    assert "graphs_register_hardware" in rows["fake"]["hooks"]
+    assert rows["fake"]["registered"]["hardware"] == ["fake-npu"]
+    table = run_cli("plugins", "list")
+    assert table.exit_code == 0 and "graphs-fake-plugin" in table.stdout and "failed" in table.stdout
+
+
+def test_load_plugins_env_limits_loading(fake_site, monkeypatch):
+    monkeypatch.setenv("GRAPHS_LOAD_PLUGINS", "fake")
+    gp = get_plugins(refresh=True)
+    assert set(gp.plugins) == {"fake"}
+    monkeypatch.setenv("GRAPHS_LOAD_PLUGINS", "graphs-broken-plugin")  # distribution names work too
+    assert set(get_plugins(refresh=True).plugins) == {"broken"}
+    monkeypatch.setenv("GRAPHS_LOAD_PLUGINS", "")
+    gp = get_plugins(refresh=True)
+    assert gp.plugins == {} and gp.hardware == {}
+
+
+def test_duplicate_registration_names_both_plugins(fake_site):
+    install_fake_distribution(fake_site, "graphs-dup-plugin", "graphs_dup_plugin", "dup")
+    gp = get_plugins()
+    dup = gp.plugins["dup"]
+    assert dup.status == "partial"
+    assert any("'dup'" in e and "'fake'" in e and "fake-npu" in e for e in dup.errors), dup.errors
+    assert gp.hardware["fake-npu"].plugin == "fake"  # the first owner keeps it
+
+
+def test_misspelt_hook_fails_loudly(fake_site):
+    install_fake_distribution(fake_site, "graphs-typo-plugin", "graphs_typo_plugin", "typo")
+    gp = get_plugins()
+    typo = gp.plugins["typo"]
+    assert typo.status == "failed" and "graphs_register_hardwre" in typo.errors[0]
+    assert gp.plugins["fake"].status == "ok"
+
+
+def test_plugin_cli_command_is_added(fake_site):
+    r = run_cli("fake-hello", "--name", "graphs")
+    assert r.exit_code == 0 and "hello graphs from fake" in r.stdout
+
+
+def test_discovery_in_a_separate_process(fake_site):
+    """The console script finds the plugin the way a user's shell would."""
+    env = dict(os.environ, PYTHONPATH=str(fake_site))
+    env.pop("GRAPHS_LOAD_PLUGINS", None)
+    out = subprocess.run([sys.executable, "-m", "graphs.cli", "hardware", "list", "--json"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "fake-npu" in [d["id"] for d in json.loads(out.stdout)]
+
+
+def test_assert_plugin_valid_accepts_good_and_rejects_bad(fake_site):
+    import graphs_fake_plugin
+    info = assert_plugin_valid(graphs_fake_plugin, "fake")
+    assert info.registered["hardware"] == ["fake-npu"]
+    install_fake_distribution(fake_site, "graphs-typo-plugin", "graphs_typo_plugin", "typo")
+    import graphs_typo_plugin
+    with pytest.raises(AssertionError, match="failed"):
+        assert_plugin_valid(graphs_typo_plugin, "typo")
+
+
+def test_graphs_registry_fixture_registers_for_one_test(graphs_registry, fake_site):
+    import graphs_fake_plugin
+    graphs_registry.add(graphs_fake_plugin, "fake-one-test")
+    assert get_plugins() is graphs_registry
+    assert "fake-npu" in graphs_registry.hardware
