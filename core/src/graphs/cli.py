@@ -196,6 +196,34 @@ def hardware_show(
         console().print(s.notes)
 
 
+@hardware_app.command("validate")
+def hardware_validate(path: Path = typer.Argument(..., help="A spec YAML file.")) -> None:
+    """Validate a spec file: every number with a unit of the right kind and a source."""
+    from graphs.hardware import load_spec
+
+    spec = load_spec(path)
+    n = len(spec.all_sources())
+    typer.echo(f"{path}: ok — {spec.id} ({spec.name}), family {spec.family}, {n} sourced values")
+
+
+@hardware_app.command("new")
+def hardware_new(
+    hw_id: str = typer.Argument(..., metavar="ID", help="New device id, e.g. my-npu."),
+    name: str = typer.Option(..., help="Full device name."),
+    family: str = typer.Option("gpu", help="Family engine: gpu, cpu, accel, edge, or a third-party family."),
+    vendor: str = typer.Option("", help="Vendor."),
+    base: Optional[str] = typer.Option(None, "--from", help="Start from an installed device's spec."),
+    output: Path = typer.Option(Path("."), "--output", "-o", help="Where to create graphs-mapper-ID/."),
+) -> None:
+    """Create a new device distribution from the template."""
+    from graphs.scaffold import new_device
+
+    spec = _plugins().hardware_entry(base).spec if base else None
+    dest = new_device(hw_id, output, name=name, family=family, vendor=vendor, base=spec)
+    typer.echo(f"created {dest}; edit src/*/{hw_id}.yaml, then `pip install -e {dest}` "
+               f"and `graphs hardware show {hw_id}`")
+
+
 @plugins_app.command("list")
 def plugins_list(as_json: bool = typer.Option(False, "--json", help="JSON for scripts.")) -> None:
     """Installed plugins: distribution, version, hooks, status."""

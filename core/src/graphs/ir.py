@@ -3,7 +3,9 @@
 A :class:`Graph` is a list of :class:`Node` in topological order plus a table of named
 values (tensors). A node reads values by name and writes values by name, as in ONNX, so
 edges are derived, never stored twice. Parameters (weights) are values listed in
-``Graph.parameters``; graph inputs in ``Graph.inputs``.
+``Graph.parameters``; graph inputs in ``Graph.inputs``; constants that are neither (module
+buffers such as batch-norm running statistics, tensors folded into the model) in
+``Graph.constants``.
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ class Graph:
     parameters: frozenset[str] = frozenset()
     source: str = ""  # frontend that produced it, e.g. "fx", "onnx", "tflite"
     meta: Mapping[str, Any] = field(default_factory=dict)
+    constants: frozenset[str] = frozenset()  # non-parameter values alive before the first node (buffers)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))
@@ -132,10 +135,11 @@ class Graph:
         object.__setattr__(self, "outputs", tuple(self.outputs))
         object.__setattr__(self, "parameters", frozenset(self.parameters))
         object.__setattr__(self, "meta", _freeze(dict(self.meta)))
+        object.__setattr__(self, "constants", frozenset(self.constants))
         self._check()
 
     def _check(self) -> None:
-        defined = set(self.inputs) | set(self.parameters)
+        defined = set(self.inputs) | set(self.parameters) | set(self.constants)
         names = set()
         for n in self.nodes:
             if n.name in names:
@@ -146,7 +150,7 @@ class Graph:
                     # read before written: not topological
                     raise ValueError(f"node {n.name!r} reads {v!r} before it is produced")
             defined.update(n.outputs)
-        for v in list(self.inputs) + list(self.parameters):
+        for v in list(self.inputs) + list(self.parameters) + list(self.constants):
             if v not in self.values:
                 raise ValueError(f"value {v!r} has no TensorSpec")
 
@@ -175,6 +179,10 @@ class Graph:
     def parameter_count(self) -> int:
         return sum(self.values[p].numel for p in self.parameters)
 
+    @property
+    def constant_bytes(self) -> float:
+        return sum(self.values[c].nbytes for c in self.constants)
+
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
 
@@ -197,6 +205,7 @@ class GraphBuilder:
         self._nodes: list[Node] = []
         self._inputs: list[str] = []
         self._params: set[str] = set()
+        self._constants: set[str] = set()
         self._outputs: list[str] = []
         self.meta: dict[str, Any] = {}
 
@@ -210,6 +219,10 @@ class GraphBuilder:
 
     def parameter(self, name: str, spec: TensorSpec) -> str:
         self._params.add(self.value(name, spec))
+        return name
+
+    def constant(self, name: str, spec: TensorSpec) -> str:
+        self._constants.add(self.value(name, spec))
         return name
 
     def node(self, name: str, op_type: str, inputs: Iterable[str], outputs: Iterable[tuple[str, TensorSpec]] | Iterable[str],
@@ -230,4 +243,4 @@ class GraphBuilder:
 
     def build(self) -> Graph:
         return Graph(self.name, tuple(self._nodes), self._values, tuple(self._inputs), tuple(self._outputs),
-                     frozenset(self._params), self.source, self.meta)
+                     frozenset(self._params), self.source, self.meta, frozenset(self._constants))

@@ -48,6 +48,8 @@ class Quantity(BaseModel):
     def _has_source(cls, s: str) -> str:
         if not s or not s.strip():
             raise ValueError("every number needs a source")
+        if s.strip().upper().startswith("TODO"):
+            raise ValueError(f"source is still a placeholder ({s.strip()!r}): cite the document")
         return s.strip()
 
     @field_validator("value")

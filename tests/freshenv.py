@@ -1,0 +1,69 @@
+"""A fresh virtual environment for install/uninstall tests.
+
+The environment is new and empty of graphs distributions, but borrows the third-party
+dependencies (torch, numpy, pydantic ...) of the running interpreter through a ``.pth``
+file over a directory of links, so a test can ``pip install`` graphs distributions into it
+quickly and offline, exactly as a user would, and see entry points appear and disappear.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _is_graphs(name: str) -> bool:
+    n = name.lower().replace("-", "_")
+    return n.startswith(("graphs_", "graphs-", "__editable__.graphs", "__editable___graphs")) or n in ("graphs", "graphs.pth")
+
+
+class FreshEnv:
+    def __init__(self, where: Path) -> None:
+        self.dir = where / "venv"
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(self.dir)], check=True)
+        self.python = self.dir / "bin" / "python"
+        site = Path(subprocess.run([str(self.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                   capture_output=True, text=True, check=True).stdout.strip())
+        deps = where / "deps"
+        deps.mkdir()
+        here = Path(sysconfig.get_paths()["purelib"])
+        for entry in here.iterdir():
+            if _is_graphs(entry.name) or entry.suffix == ".pth" or entry.name.startswith("__editable__"):
+                continue
+            (deps / entry.name).symlink_to(entry)
+        (site / "_graphs_test_deps.pth").write_text(str(deps) + "\n")
+        self.site = site
+
+    def pip(self, *args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "pip", "--python", str(self.python), "--disable-pip-version-check", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+    def install(self, *folders: Path) -> None:
+        args = ["install", "--quiet", "--no-deps", "--no-build-isolation"]
+        for f in folders:
+            args += ["-e", str(f)]
+        r = self.pip(*args)
+        if r.returncode:
+            raise RuntimeError(f"pip install failed: {r.stderr[-2000:]}")
+
+    def uninstall(self, *dists: str) -> None:
+        r = self.pip("uninstall", "--yes", *dists)
+        if r.returncode:
+            raise RuntimeError(f"pip uninstall failed: {r.stderr[-2000:]}")
+
+    def graphs(self, *args: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GRAPHS_LOAD_PLUGINS")}
+        return subprocess.run([str(self.python), "-m", "graphs.cli", *args], capture_output=True, text=True,
+                              env=env, timeout=300)
+
+    def hardware_ids(self) -> list[str]:
+        r = self.graphs("hardware", "list", "--json")
+        if r.returncode:
+            raise RuntimeError(f"graphs hardware list failed: {r.stderr}")
+        return [d["id"] for d in json.loads(r.stdout)]
