@@ -81,3 +81,27 @@ def test_newer_schema_and_foreign_files_are_refused(tmp_path):
     junk.write_bytes(b"this is not sqlite at all" * 100)
     with pytest.raises(GraphsError, match="not a graphs results store"):
         ResultsStore(junk)
+
+
+def test_benchmark_cli_measures_and_stores(fake_site, tmp_path):
+    from graphs.testing import run_cli
+    store = tmp_path / "bench.sqlite"
+    r = run_cli("benchmark", "--runner", "fake-python", "--store", str(store))
+    assert r.exit_code == 0, r.stderr
+    rows = ResultsStore(store).query(device="fake-npu", op_kind="sum")
+    assert [x.m.name for x in rows] == ["sum1000", "sum4000"]
+    assert rows[1].m.median_s > rows[0].m.median_s  # 4x the work takes longer
+    assert rows[0].run.software["python"]
+    r = run_cli("benchmark", "--runner", "fake-python", "--suite", "broken", "--store", str(store))
+    assert r.exit_code == 0 and "explodes" in r.stderr  # a failing case is reported, the rest stored
+    assert len(ResultsStore(store).query()) == 5
+    r = run_cli("benchmark", "--store", str(store), "--export", "csv")
+    assert r.exit_code == 0 and len(r.stdout.splitlines()) == 6
+    r = run_cli("benchmark", "--runner", "nope", "--store", str(store))
+    assert r.exit_code == 2 and "unknown runner 'nope'" in r.stderr
+
+
+def test_measure_is_stable_on_a_steady_callable():
+    from graphs.bench import measure
+    st = measure(lambda: sum(range(2000)), max_time_s=1.0)
+    assert st.repeats >= 7 and st.min_s <= st.median_s <= st.max_s and st.median_s > 0

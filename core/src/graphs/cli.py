@@ -116,6 +116,84 @@ def analyze(
     _warn_failed_plugins(gp)
 
 
+@app.command()
+def benchmark(
+    runner: Optional[str] = typer.Option(None, "--runner", "-r", help="Runner name (see --list); default: every available one."),
+    suite: str = typer.Option("quick", help="Suite: quick, full, models (runner-specific)."),
+    group: Optional[List[str]] = typer.Option(None, "--group", "-g", help="Only these case groups (repeatable)."),
+    store: Optional[Path] = typer.Option(None, "--store", help="Results store (default $GRAPHS_STORE or ~/.local/share/graphs/results.sqlite)."),
+    list_only: bool = typer.Option(False, "--list", help="List runners and their availability."),
+    export: Optional[Format] = typer.Option(None, "--export", help="Print the stored measurements (csv or json) instead of measuring."),
+) -> None:
+    """Measure kernels and models on this machine (or a lent GPU) into the results store."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from graphs.bench import run_cases
+    from graphs.report import console
+    from graphs.store import ResultsStore
+
+    gp = _plugins()
+    if list_only:
+        t = Table(title="benchmark runners", title_justify="left")
+        for c in ("runner", "device", "plugin", "status"):
+            t.add_column(c)
+        for name, (r, plugin) in sorted(gp.runners.items()):
+            why = r.unavailable()
+            t.add_row(name, r.device() if not why else "–", plugin, "available" if not why else escape(why))
+        console().print(t)
+        return
+    db = ResultsStore(store)
+    if export is not None:
+        typer.echo(db.export("json" if export is Format.json else "csv"), nl=False)
+        return
+    if runner:
+        if runner not in gp.runners:
+            names = ", ".join(sorted(gp.runners)) or "none installed"
+            raise GraphsError(f"unknown runner {runner!r} (available: {names})")
+        chosen = [gp.runners[runner][0]]
+    else:
+        chosen = [r for r, _ in gp.runners.values() if r.unavailable() is None]
+    if not chosen:
+        raise GraphsError("no benchmark runner is available here (see `graphs benchmark --list`)")
+    con = console()
+    for r in chosen:
+        why = r.unavailable()
+        if why:
+            raise GraphsError(f"runner {r.name!r} cannot run here: {why}")
+        cases = r.suite(suite)
+        if group:
+            cases = [c for c in cases if c.group in group]
+        if not cases:
+            raise GraphsError(f"runner {r.name!r}: suite {suite!r} has no cases" + (f" in groups {group}" if group else ""))
+        failures: list[str] = []
+        rows: list[tuple] = []
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console(stderr=True), transient=True) as prog:
+            task = prog.add_task(f"{r.name} on {r.device()}", total=len(cases))
+
+            def tick(case, m, err):
+                prog.advance(task)
+                if err:
+                    failures.append(f"{case.name}: {err}")
+                else:
+                    rows.append((case.group, case.name, case.precision, m.median_s, m.std_s or 0.0, m.repeats))
+
+            try:
+                run_cases(r, cases, db, tick)
+            except KeyboardInterrupt:
+                con.print(f"interrupted: {len(rows)} measurement(s) kept in {db.path}")
+                raise typer.Exit(130)
+        t = Table(title=f"{r.name} on {r.device()}: {len(rows)} measured, stored in {db.path}", title_justify="left")
+        for c in ("group", "case", "precision", "median", "std", "repeats"):
+            t.add_column(c, justify="right" if c in ("median", "std", "repeats") else "left")
+        for g, n, p, med, sd, rep in rows:
+            t.add_row(g, n, p, fmt_si(med, "s"), fmt_si(sd, "s"), str(rep))
+        con.print(t)
+        for f in failures:
+            console(stderr=True).print(f"[yellow]failed:[/] {escape(f)}")
+
+
 @hardware_app.command("list")
 def hardware_list(
     family: Optional[str] = typer.Option(None, help="Only this family (gpu, cpu, accel, edge)."),

@@ -63,6 +63,14 @@ def graphs_register_tools(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def graphs_register_runners(register: Callable[..., None]) -> None:
+    """Register benchmark runners: ``register(runner)`` with a :class:`graphs.bench.Runner`.
+
+    :param register: callback taking one Runner (name, unavailable, device, environment, suite, run).
+    """
+
+
+@hookspec
 def graphs_register_commands(app: Any) -> None:
     """Add CLI commands to the ``graphs`` typer app.
 

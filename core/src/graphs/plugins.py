@@ -32,7 +32,7 @@ from graphs.ops import kinds as _kinds
 from graphs.ops.registry import OpRegistry
 
 ENTRY_POINT_GROUP = "graphs"
-HOOKS = ("frontends", "op_handlers", "hardware", "mappers", "models", "tools")
+HOOKS = ("frontends", "op_handlers", "hardware", "mappers", "models", "tools", "runners")
 
 
 @dataclass
@@ -73,6 +73,7 @@ class GraphsPlugins:
         self.mappers: dict[str, tuple[type, str]] = {}
         self.models: dict[str, tuple[ZooEntry, str]] = {}
         self.tools: dict[str, tuple[Any, str]] = {}
+        self.runners: dict[str, tuple[Any, str]] = {}
         self.plugins: dict[str, PluginInfo] = {}
         self._owners: dict[tuple[str, str], str] = {}
 
@@ -196,6 +197,14 @@ class GraphsPlugins:
         self._claim("tool", adapter.name, plugin)
         self.tools[adapter.name] = (adapter, plugin)
         return adapter.name
+
+    def _add_runners(self, plugin: str, runner: Any) -> str:
+        from graphs.bench import Runner
+        if not isinstance(runner, Runner):
+            raise RegistrationError(f"plugin {plugin!r}: {runner!r} is not a benchmark Runner")
+        self._claim("runner", runner.name, plugin)
+        self.runners[runner.name] = (runner, plugin)
+        return runner.name
 
     # --- queries -------------------------------------------------------------------------------
     def find_model(self, name: str) -> ZooEntry | None:

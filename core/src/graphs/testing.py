@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from graphs.plugins import GraphsPlugins, PluginInfo, set_plugins
+from graphs.plugins import HOOKS, GraphsPlugins, PluginInfo, set_plugins
 
 
 @dataclass
@@ -39,7 +39,7 @@ class TestRegistry(GraphsPlugins):
     def add(self, obj: Any, name: str) -> PluginInfo:
         info = self.add_plugin(obj, name)
         if info.status == "ok":
-            for hook in ("frontends", "op_handlers", "hardware", "mappers", "models", "tools"):
+            for hook in HOOKS:
                 caller = getattr(self.pm.hook, f"graphs_register_{hook}")
                 for impl in caller.get_hookimpls():
                     if impl.plugin_name == name:
