@@ -94,8 +94,9 @@ class Mapper:
         return self.spec.overhead("kernel_launch")
 
     def model_overhead(self, kernels: Sequence[Kernel]) -> float:
-        """Fixed time per model run (framework), seconds."""
-        return self.spec.overhead("model_dispatch")
+        """Fixed time per model run (framework), seconds: calibrated if available, else the spec's."""
+        mo = getattr(self.calibration, "model_overhead", None)
+        return mo.value_s if mo is not None else self.spec.overhead("model_dispatch")
 
     def prior(self, kernel: Kernel) -> EfficiencyPrior:
         raise NotImplementedError(f"family {self.family!r} supplies no efficiency prior")
@@ -114,20 +115,46 @@ class Mapper:
             return t_c, "compute", comp.unit
         return t_m, "memory", mem.unit
 
+    def calibrated_ratio(self, kernel: Kernel, t_roof: float) -> tuple[float, float, float, ConfidenceLevel] | None:
+        """(median, low, high, confidence) of measured/roofline from this device's calibration, if it covers the kernel."""
+        cal = self.calibration
+        curve = cal.curve_for(kernel.kind, kernel.category.value) if cal is not None and hasattr(cal, "curve_for") else None
+        if curve is None or t_roof <= 0:
+            return None
+        level = curve.confidence(t_roof)
+        if level is None:
+            return None
+        if getattr(cal, "transferred_from", None):
+            level = min(level, ConfidenceLevel.INTERPOLATED)
+        r = curve.ratio(t_roof)
+        res = curve.residuals
+        return r * res.q50, r * res.q05, r * res.q95, level
+
+    def kernel_overhead_calibrated(self, kernel: Kernel) -> float:
+        ko = getattr(self.calibration, "kernel_overhead", None)
+        return ko.value_s if ko is not None else self.kernel_overhead(kernel)
+
     def estimate_kernel(self, kernel: Kernel) -> KernelEstimate:
+        """Roofline × measured efficiency (calibration if it covers the kernel, else the family prior) + overhead."""
         precision = self.precision_of(kernel)
         t_roof, bound, unit = self.roofline(kernel, precision)
-        prior = self.prior(kernel)
-        over = self.kernel_overhead(kernel)
-        value = t_roof * prior.median + over
-        low = t_roof * prior.low + over
-        high = t_roof * prior.high + over
-        if over > t_roof * prior.median:
+        cal = self.calibrated_ratio(kernel, t_roof)
+        if cal is not None:
+            med, lo, hi, level = cal
+            over = self.kernel_overhead_calibrated(kernel)
+        else:
+            prior = self.prior(kernel)
+            med, lo, hi, level = prior.median, prior.low, prior.high, self.confidence(kernel)
+            over = self.kernel_overhead(kernel)
+        value = t_roof * med + over
+        low = t_roof * lo + over
+        high = t_roof * hi + over
+        if over > t_roof * med:
             bound = "overhead"
         return KernelEstimate(
             name=kernel.name, kind=kernel.kind, category=kernel.category.value, nodes=kernel.nodes,
             flops=kernel.flops, bytes=kernel.bytes, time_s=value, low_s=low, high_s=high, bound=bound,
-            confidence=self.confidence(kernel), unit=unit,
+            confidence=level, unit=unit,
         )
 
     # --- for `graphs hardware list/show` -------------------------------------------------------

@@ -1,0 +1,118 @@
+"""Calibration files: measured efficiency curves a device distribution can ship.
+
+For a kernel class (a canonical kind such as ``matmul``, or a category such as
+``elementwise``) a :class:`Curve` maps the kernel's roofline time on this device, ``x``, to
+the measured/roofline ratio ``r(x)``: piecewise-linear in log-log space through ``points``
+(sorted by x). Multiplicative residuals of the fit (measured / fitted, 5th/50th/95th
+percentiles) give the interval. Inside ``[x_min, x_max]`` an estimate is CALIBRATED; within
+a factor ``NEAR`` outside it (the curve held flat at its end) INTERPOLATED; beyond that the
+family's prior is used and the estimate is THEORETICAL.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from graphs.errors import SpecError
+from graphs.results import ConfidenceLevel
+
+CALIBRATION_SCHEMA_VERSION = 1
+NEAR = 4.0  # how far (as a factor) outside the measured range an estimate is INTERPOLATED
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Residuals(_M):
+    q05: float = Field(gt=0)
+    q50: float = Field(gt=0)
+    q95: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Residuals":
+        if not (self.q05 <= self.q50 <= self.q95):
+            raise ValueError("residual quantiles must satisfy q05 <= q50 <= q95")
+        return self
+
+
+class Curve(_M):
+    points: tuple[tuple[float, float], ...] = Field(min_length=1, description="(roofline seconds, measured/roofline)")
+    residuals: Residuals
+    n: int = Field(ge=1, description="measurements fitted")
+    x_min: float = Field(gt=0)
+    x_max: float = Field(gt=0)
+
+    @field_validator("points")
+    @classmethod
+    def _sorted_positive(cls, pts: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+        if any(x <= 0 or r <= 0 for x, r in pts):
+            raise ValueError("curve points must be positive")
+        if list(pts) != sorted(pts):
+            raise ValueError("curve points must be sorted by x")
+        return pts
+
+    def ratio(self, x: float) -> float:
+        """r(x), log-log linear between points, flat beyond the ends."""
+        xs = [p[0] for p in self.points]
+        if x <= xs[0]:
+            return self.points[0][1]
+        if x >= xs[-1]:
+            return self.points[-1][1]
+        i = bisect.bisect_right(xs, x)
+        (x0, r0), (x1, r1) = self.points[i - 1], self.points[i]
+        t = (math.log(x) - math.log(x0)) / (math.log(x1) - math.log(x0))
+        return math.exp(math.log(r0) + t * (math.log(r1) - math.log(r0)))
+
+    def confidence(self, x: float) -> ConfidenceLevel | None:
+        if self.x_min <= x <= self.x_max:
+            return ConfidenceLevel.CALIBRATED
+        if self.x_min / NEAR <= x <= self.x_max * NEAR:
+            return ConfidenceLevel.INTERPOLATED
+        return None
+
+
+class Overhead(_M):
+    value_s: float = Field(ge=0)
+    n: int = Field(ge=1)
+    source: str
+
+
+class Calibration(_M):
+    schema_version: int = CALIBRATION_SCHEMA_VERSION
+    device: str
+    source: str = Field(description="what was fitted: store/data set, runtime, versions, date")
+    runtime: str = ""
+    fusion: Literal["none", "default"] = "none"
+    transferred_from: str | None = Field(None, description="set when fitted on another (sibling) device")
+    curves: dict[str, Curve] = Field(default_factory=dict, description="by canonical kind, else category")
+    kernel_overhead: Overhead | None = None
+    model_overhead: Overhead | None = None
+
+    def curve_for(self, kind: str, category: str) -> Curve | None:
+        return self.curves.get(kind) or self.curves.get(category)
+
+    def dump(self, path: str | Path) -> None:
+        Path(path).write_text(yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False))
+
+
+def load_calibration(path: str | Path) -> Calibration:
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise SpecError(f"{p}: cannot read calibration ({e.strerror or e})") from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"{p.name}: malformed YAML: {getattr(e, 'problem', None) or e}") from None
+    try:
+        return Calibration.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"]) or "(root)"
+        raise SpecError(f"{p.name}: {loc}: {err['msg']}") from None
