@@ -30,6 +30,8 @@ zoo_app = typer.Typer(no_args_is_help=True, help="The model zoo (built from conf
 app.add_typer(hardware_app, name="hardware")
 app.add_typer(plugins_app, name="plugins")
 app.add_typer(zoo_app, name="zoo")
+tools_app = typer.Typer(no_args_is_help=True, help="Third-party tool adapters (Timeloop, ASTRA-sim, VIDUR, NeuSight, nn-Meter).")
+app.add_typer(tools_app, name="tools")
 
 
 class Format(str, enum.Enum):
@@ -342,6 +344,46 @@ def zoo_list(as_json: bool = typer.Option(False, "--json")) -> None:
     for e in entries:
         t.add_row(e.name, e.family, e.task, e.params, e.description)
     console().print(t)
+
+
+def _diagnosis_table(diags, title: str):
+    from rich.table import Table
+    t = Table(title=title, title_justify="left")
+    for c in ("tool", "status", "class", "reason", "fix"):
+        t.add_column(c, overflow="fold")
+    for d in diags:
+        colour = "green" if d.ok else "red"
+        t.add_row(d.tool, f"[{colour}]{d.status.value}[/]", d.failure_class or "", escape(d.reason), escape(d.fix or ""))
+    return t
+
+
+@tools_app.command("list")
+def tools_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Installed tool adapters and whether each tool can run here."""
+    from graphs.report import console
+    from graphs.tools import doctor_all
+
+    diags = doctor_all(_plugins())
+    if as_json:
+        typer.echo(json.dumps([d.to_dict() for d in diags], indent=2))
+        return
+    console().print(_diagnosis_table(diags, f"{len(diags)} tool adapter(s)"))
+
+
+@tools_app.command("doctor")
+def tools_doctor(name: str = typer.Argument(..., help="Tool adapter name, e.g. timeloop."),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Diagnose one tool: installed? buildable? data present? and how to fix it. Exit 0 if it can run, 1 if not."""
+    from graphs.report import console
+    from graphs.tools import doctor, get_tool
+
+    d = doctor(get_tool(name, _plugins()))
+    if as_json:
+        typer.echo(json.dumps(d.to_dict(), indent=2))
+    else:
+        console().print(_diagnosis_table([d], f"graphs tools doctor {name}"))
+    if not d.ok:
+        raise typer.Exit(1)
 
 
 def _install_plugin_commands() -> None:
