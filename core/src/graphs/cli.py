@@ -407,8 +407,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     _install_plugin_commands()
     cmd = typer.main.get_command(app)
     try:
-        cmd.main(args=args, prog_name="graphs", standalone_mode=False)
-        return 0
+        rv = cmd.main(args=args, prog_name="graphs", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0  # typer.Exit(n) inside a command comes back as n
     except typer.Exit as e:
         return int(e.exit_code or 0)
     except typer.TyperException as e:  # usage errors: bad option, missing argument ...
