@@ -309,6 +309,9 @@ def _make_kernel(graph, members, costs, cat, kind, alias_root, real_consumers, e
     attrs = {}
     if k_cat is Category.CONV:
         attrs["groups"] = int(anchor.attrs.get("groups", 1) or 1)
+        w = graph.spec(anchor.inputs[1]) if len(anchor.inputs) > 1 else None
+        if w is not None and w.rank > 2:
+            attrs["kernel_shape"] = tuple(w.shape[2:])  # spatial filter size (edge NPUs limit it)
     return Kernel(
         name=f"k{index}:{k_kind}", nodes=tuple(m.name for m in members), kind=k_kind, category=k_cat,
         flops=flops, matrix_flops=mflops, bytes_read=read, bytes_written=written, dtype=dtype, gemm=gemm, attrs=attrs,

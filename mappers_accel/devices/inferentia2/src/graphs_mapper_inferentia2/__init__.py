@@ -1,0 +1,16 @@
+"""AWS Inferentia2 (one chip) for graphs: a spec file registered against the `accel` family."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from graphs import hookimpl
+
+SPEC = Path(__file__).with_name("inferentia2.yaml")
+
+
+@hookimpl
+def graphs_register_hardware(register: Callable[..., None]) -> None:
+    """Register the inferentia2 spec."""
+    register(SPEC)

@@ -1,0 +1,201 @@
+"""EdgeMapper: an int8 NPU with a supported-op list, CPU fallback and power modes.
+
+For each kernel, in graph order:
+
+1. **Placement** (:mod:`support`): on the NPU if its kind, dtype and filter size are in the
+   NPU's op list, else on the host CPU (``cpu-fallback``). With ``partitioning:
+   first_unsupported`` (Edge TPU) the first refused kernel and every later one run on the CPU.
+2. **Time**: NPU ``max(ops / npu_peak(mode), bytes / npu_bandwidth)``; CPU
+   ``max(flops / cpu_peak(mode), bytes / DRAM bandwidth)``; bytes and ops at the NPU dtype
+   when float models are assumed quantized (``EdgeOptions.quantize``).
+3. **Transfers**: when a kernel runs on the other side from the previous one, its input
+   activations cross the NPU<->CPU link first: ``latency + bytes / link_bandwidth`` (a
+   discrete NPU's first kernel also receives the graph input from host memory; the result of
+   a graph ending on it goes back in ``model_overhead``).
+
+    estimate = dispatch + t_model × ratio + transfer
+
+``ratio`` is the calibration's where it covers the kernel, else the transferred prior
+(:mod:`priors`). The breakdown's ``unit`` is ``npu`` or ``cpu-fallback``; a model with
+fallbacks lists them in the provenance notes.
+
+Core's ``compose`` estimates kernels in graph order and then calls ``model_overhead``; the
+engine keeps the placement of the previous kernel between those calls and closes the run in
+``model_overhead`` (:meth:`EdgeMapper.reset` starts a new one explicitly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from graphs.hardware.schema import DTYPE_PRECISION, HardwareSpec
+from graphs.ir import DTYPE_BITS
+from graphs.mapper import EfficiencyPrior, Mapper, Rate
+from graphs.partition import Kernel
+from graphs.results import ConfidenceLevel, KernelEstimate
+
+from graphs_mappers_edge.device import EdgeDevice, resolve_device
+from graphs_mappers_edge.options import EdgeOptions
+from graphs_mappers_edge.params import EdgeParams
+from graphs_mappers_edge.priors import EdgePriors, load_priors
+from graphs_mappers_edge.support import check, npu_dtype
+
+NPU, CPU = "npu", "cpu-fallback"
+
+
+@dataclass
+class _Run:
+    prev: str | None = None
+    fallbacks: list[str] = field(default_factory=list)
+    quantized: int = 0
+    transfers: int = 0
+    transfer_s: float = 0.0
+    last_out_bytes: float = 0.0
+    cut: bool = False
+    closed: bool = False
+
+
+class EdgeMapper(Mapper):
+    """The ``edge`` family engine."""
+
+    family = "edge"
+    params_model = EdgeParams
+    default_fusion = "none"     # placement is per op: a fused kernel would hide an unsupported epilogue
+    estimator_name = "edge-npu"
+
+    def __init__(self, spec: HardwareSpec, calibration: Any = None, options: EdgeOptions | None = None,
+                 priors: EdgePriors | None = None) -> None:
+        super().__init__(spec, calibration)
+        self.options = options if options is not None else EdgeOptions.from_env()
+        self.device: EdgeDevice = resolve_device(spec, self.params, self.options)
+        self.priors = priors if priors is not None else load_priors()
+        self._run = _Run(closed=True)
+
+    # --- placement and transfers ------------------------------------------------------------------
+    def reset(self) -> None:
+        """Start a new graph: the next kernel is the first."""
+        self._run = _Run()
+
+    def placement(self, kernel: Kernel) -> tuple[str, str]:
+        """(``npu`` | ``cpu-fallback``, reason) — stateless except for the Edge TPU cut."""
+        if self._run.cut:
+            return CPU, "after the first unsupported op (the compiler maps one NPU segment only)"
+        v = check(kernel, self.params.npu_ops, self.options.quantize == "assume")
+        if v.supported:
+            return NPU, ""
+        if self.params.partitioning == "first_unsupported":
+            self._run.cut = True
+        return CPU, v.reason
+
+    def _scale(self, kernel: Kernel) -> tuple[str, float]:
+        """(dtype the kernel runs in, bytes scale from its graph dtype)."""
+        dt = npu_dtype(kernel, self.options.quantize == "assume")
+        return dt, DTYPE_BITS.get(dt, 8) / DTYPE_BITS.get(kernel.dtype, 32)
+
+    @staticmethod
+    def _activation_in(kernel: Kernel, scale: float) -> float:
+        """Bytes of the kernel's input activations: what it reads minus its weights (GEMMs with weights)."""
+        g = kernel.gemm
+        if g is not None and kernel.kind != "matmul":
+            weights = g.batch * g.k * g.n * DTYPE_BITS.get(kernel.dtype, 32) / 8
+            return max(kernel.bytes_read - weights, 0.0) * scale
+        return kernel.bytes_read * scale
+
+    def _transfer(self, nbytes: float) -> float:
+        d = self.device
+        return d.link_latency + (nbytes / d.link_bandwidth if d.link_bandwidth else 0.0)
+
+    # --- the model ----------------------------------------------------------------------------------
+    def t_model(self, kernel: Kernel, place: str, dtype: str, scale: float) -> tuple[float, str]:
+        d = self.device
+        nbytes = kernel.bytes * scale
+        if place == NPU:
+            t_c = kernel.flops / d.npu_peak(DTYPE_PRECISION.get(dtype, "int8")) if kernel.flops else 0.0
+            t_m = nbytes / d.npu_bandwidth if d.npu_bandwidth else 0.0
+        else:
+            t_c = kernel.flops / d.cpu_peak(dtype) if kernel.flops else 0.0
+            t_m = nbytes / d.cpu_bandwidth
+        return (t_c, "compute") if t_c >= t_m else (t_m, "memory")
+
+    def estimate_kernel(self, kernel: Kernel) -> KernelEstimate:
+        if self._run.closed:
+            self.reset()
+        run = self._run
+        place, reason = self.placement(kernel)
+        dtype, scale = self._scale(kernel)
+        if dtype != kernel.dtype and place == NPU:
+            run.quantized += 1
+        if place == CPU:
+            run.fallbacks.append(f"{kernel.name}: {reason}")
+        # graph input starts in host memory: a discrete NPU's first kernel must receive it
+        prev = run.prev if run.prev is not None else (place if self.device.shared_memory else CPU)
+        transfer = 0.0
+        if place != prev:
+            transfer = self._transfer(self._activation_in(kernel, scale))
+            run.transfers += 1
+            run.transfer_s += transfer
+        run.prev = place
+        run.last_out_bytes = kernel.bytes_written * scale
+        t, bound = self.t_model(kernel, place, dtype, scale)
+        cal = self.calibrated_ratio(kernel, t)
+        if cal is not None:
+            med, lo, hi, level = cal
+        else:
+            pr = self.priors.prior(kernel, place)
+            med, lo, hi, level = pr.median, pr.low, pr.high, ConfidenceLevel.THEORETICAL
+        over = self.device.npu_dispatch if place == NPU else 0.0
+        fixed = over + transfer
+        value = t * med + fixed
+        if transfer > t * med and transfer >= over:
+            bound = "transfer"
+        elif over > t * med:
+            bound = "overhead"
+        return KernelEstimate(
+            name=kernel.name, kind=kernel.kind, category=kernel.category.value, nodes=kernel.nodes,
+            flops=kernel.flops, bytes=kernel.bytes * scale, time_s=value, low_s=t * lo + fixed,
+            high_s=t * hi + fixed, bound=bound, confidence=level, unit=place,
+        )
+
+    def model_overhead(self, kernels: Sequence[Kernel]) -> float:
+        """Per-run cost: the result's trip back from a discrete NPU (and the calibrated/spec overhead)."""
+        base = super().model_overhead(kernels)
+        run = self._run
+        back = 0.0
+        if not run.closed and run.prev == NPU and not self.device.shared_memory:
+            back = self._transfer(run.last_out_bytes)
+            run.transfers += 1
+            run.transfer_s += back
+        run.closed = True
+        return base + back
+
+    # --- reporting ------------------------------------------------------------------------------------
+    @property
+    def notes(self) -> tuple[str, ...]:
+        run = self._run
+        out = ["efficiency priors transferred from the GPU family (no edge measurements); intervals widened"]
+        out += list(self.device.notes)
+        if run.quantized:
+            out.append(f"{run.quantized} float kernels assumed post-training quantized to int8 on the NPU "
+                       "(GRAPHS_EDGE_QUANTIZE=fallback runs them on the CPU instead)")
+        if run.fallbacks:
+            out.append(f"{len(run.fallbacks)} kernels fell back to the CPU: " + "; ".join(run.fallbacks[:8])
+                       + (" ..." if len(run.fallbacks) > 8 else ""))
+        if run.transfers:
+            out.append(f"{run.transfers} NPU<->CPU transfers, {run.transfer_s * 1e3:.3g} ms in total")
+        return tuple(out)
+
+    def compute_rate(self, kernel: Kernel, precision: str) -> Rate:
+        return Rate(self.device.npu_peak(precision), self.params.npu_unit)
+
+    def memory_rate(self, kernel: Kernel) -> Rate:
+        return Rate(self.device.cpu_bandwidth, self.spec.main_memory.name)
+
+    def prior(self, kernel: Kernel) -> EfficiencyPrior:
+        return self.priors.prior(kernel, NPU)
+
+    def summary(self) -> Mapping[str, Any]:
+        s = dict(super().summary())
+        s.update({"power_mode": self.device.mode, "npu_int8": self.device.npu_peak("int8"),
+                  "cpu_fp32": self.device.cpu_fp32, "power_modes": sorted(self.params.power_modes)})
+        return s
