@@ -1,0 +1,180 @@
+"""CPUMapper: how a CPU executes eager PyTorch kernels.
+
+time(kernel) = roofline(kernel) × prior + dispatch overhead
+
+* **compute** — matrix kernels (GEMM, conv, attention) use the best unit with a peak at the
+  kernel's precision (AMX for bf16/int8 when present, else SIMD); vector kernels (elementwise,
+  norms, softmax, reductions ...) use the SIMD unit at fp32 (fp64 for fp64) because PyTorch's
+  CPU kernels compute reduced precisions in fp32 registers. Peaks scale with
+  ``min(threads, cores) / cores`` (SMT threads share their core's FMA units).
+* **memory** — the kernel's working set ``W = bytes read + written`` is looked up on the
+  measured copy-bandwidth curve (log-log interpolation over footprints, clamped at both
+  ends: the last point is main memory). Assumption: in eager execution a kernel's operands
+  were just produced or are small enough to stay resident, so a working set that fits a
+  cache level streams at the bandwidth measured for that footprint. Thread count
+  interpolates linearly between the curve's 1-thread and all-thread measurements.
+  Without a curve (a YAML device spec), the smallest memory level whose size holds ``W``
+  (per-core sizes × threads) gives the bandwidth, else main memory.
+* **prior** — measured/roofline ratios per kernel class from the priors file chosen for
+  this CPU (:mod:`graphs_mappers_cpu.priors`); intervals are its 5th/95th percentiles.
+* **overheads** — ``kernel_launch`` (eager dispatch through an ``nn.Module`` call, measured)
+  per kernel, plus, for an output of at least ``alloc_fresh_threshold`` bytes (32 MiB: glibc
+  maps such allocations fresh on every call), its page-fault time at the measured
+  ``first_touch_per_mib``; ``model_dispatch`` (``no_grad`` + outer module call, measured) per
+  model.
+
+Default fusion policy is ``none``: eager PyTorch runs op by op.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import ClassVar
+
+from graphs.errors import GraphsError, SpecError
+from graphs.hardware.schema import HardwareSpec
+from graphs.mapper import EfficiencyPrior, Mapper, Rate
+from graphs.partition import Kernel
+from graphs.results import ConfidenceLevel
+
+from graphs_mappers_cpu import priors as _priors
+from graphs_mappers_cpu.spec import CPUParams
+
+
+class CPUMapper(Mapper):
+    family: ClassVar[str] = "cpu"
+    params_model = CPUParams
+    default_fusion: ClassVar[str] = "none"
+    estimator_name: ClassVar[str] = "cpu-roofline×measured-prior"
+
+    def __init__(self, spec: HardwareSpec, calibration=None, threads: int | None = None,
+                 priors: _priors.PriorSet | None = None) -> None:
+        super().__init__(spec, calibration)
+        p: CPUParams = self.params
+        self.cores = int(p.cores.value)
+        if self.cores < 1:
+            raise SpecError(f"{spec.id}: family_params.cores must be at least 1")
+        env = os.environ.get("GRAPHS_CPU_THREADS")
+        if threads is None and env:
+            try:
+                threads = int(env)
+            except ValueError:
+                raise GraphsError(f"GRAPHS_CPU_THREADS={env!r} is not an integer") from None
+        if threads is None:
+            threads = int(p.threads.value) if p.threads else self.cores
+        if threads < 1:
+            raise GraphsError(f"threads must be at least 1, got {threads}")
+        self.threads = threads
+        self._notes: list[str] = [f"{threads} thread(s) on {self.cores} core(s); fusion default 'none' (eager)"]
+        self.priors = priors if priors is not None else _priors.select(
+            p.cpu_model, p.signature, p.microarch, p.isa, int(p.simd_bits.value), spec.vendor, p.priors,
+            threads=threads)
+        if self.priors is not None:
+            self._notes.append(f"efficiency priors: {self.priors.reason} ({self.priors.path.name})")
+            pt = self.priors.threads
+            if pt and pt != threads:
+                self._notes.append(f"priors were measured with {pt} thread(s), estimate assumes {threads}")
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(self._notes)
+
+    def _note(self, text: str) -> None:
+        if text not in self._notes:
+            self._notes.append(text)
+
+    # --- rates --------------------------------------------------------------------------------
+    def compute_rate(self, kernel: Kernel, precision: str) -> Rate:
+        if not self.spec.compute:
+            raise GraphsError(f"hardware {self.spec.id!r}: CPU clock unknown, so no peak FLOP/s "
+                              "(set GRAPHS_CPU_FREQ_GHZ to the sustained all-core clock)")
+        scale = min(self.threads, self.cores) / self.cores
+        if kernel.category.is_matrix:
+            r = super().compute_rate(kernel, precision)
+        else:
+            unit = "simd" if "simd" in self.spec.compute else next(iter(self.spec.compute))
+            prec = "fp64" if precision == "fp64" else "fp32"
+            peak = self.spec.compute[unit].peaks.get(prec) or self.spec.compute[unit].peaks.get("fp32")
+            r = Rate(peak.si if peak else 0.0, unit)
+        if not r.value:
+            raise GraphsError(f"hardware {self.spec.id!r}: no peak for {precision} or fp32")
+        return Rate(r.value * scale, r.unit)
+
+    def memory_rate(self, kernel: Kernel) -> Rate:
+        return self.bandwidth_at(kernel.bytes)
+
+    def bandwidth_at(self, working_set: float) -> Rate:
+        """Effective bandwidth (B/s) for a working set of ``working_set`` bytes."""
+        curve = self.params.bandwidth_curve
+        level = self._level_for(working_set)
+        if curve is None:
+            return level
+        t_all = curve.threads_all
+        frac = 0.0 if t_all <= 1 else (min(self.threads, t_all) - 1) / (t_all - 1)
+        xs = [math.log(pt.footprint_bytes) for pt in curve.points]
+        ys = [math.log(pt.bytes_per_s_1 + frac * (pt.bytes_per_s_all - pt.bytes_per_s_1)) for pt in curve.points]
+        x = math.log(max(working_set, 1.0))
+        if x <= xs[0]:
+            y = ys[0]
+        elif x >= xs[-1]:
+            y = ys[-1]
+        else:
+            i = next(i for i in range(1, len(xs)) if x <= xs[i])
+            w = (x - xs[i - 1]) / (xs[i] - xs[i - 1])
+            y = ys[i - 1] + w * (ys[i] - ys[i - 1])
+        return Rate(math.exp(y), level.unit)
+
+    def _level_for(self, working_set: float) -> Rate:
+        for lvl in self.spec.memory:
+            if lvl.size is None:
+                continue
+            size = lvl.size.si * (min(self.threads, self.cores) if lvl.scope in ("per_core", "per_cluster") else 1)
+            if working_set <= size and lvl is not self.spec.main_memory:
+                if lvl.bandwidth is not None:
+                    return Rate(lvl.bandwidth.si, lvl.name)
+                continue
+        mm = self.spec.main_memory
+        return Rate(self.spec.memory_bandwidth, mm.name)
+
+    # --- overheads ---------------------------------------------------------------------------------
+    def alloc_time(self, kernel: Kernel) -> float:
+        """Page-fault time for an output that the allocator maps fresh (measured cost per byte)."""
+        thr = self.params.alloc_fresh_threshold
+        per_all = self.spec.overheads.get("first_touch_per_mib")
+        if thr is None or per_all is None or kernel.bytes_written < thr.si:
+            return 0.0
+        per_1 = self.spec.overheads.get("first_touch_per_mib_1", per_all)
+        curve = self.params.bandwidth_curve
+        t_all = curve.threads_all if curve else self.cores
+        frac = 0.0 if t_all <= 1 else (min(self.threads, t_all) - 1) / (t_all - 1)
+        return kernel.bytes_written / 2**20 * (per_1.si + frac * (per_all.si - per_1.si))
+
+    def kernel_overhead(self, kernel: Kernel) -> float:
+        return self.spec.overhead("kernel_launch") + self.alloc_time(kernel)
+
+    # --- priors & confidence ----------------------------------------------------------------------
+    def _lookup(self, kernel: Kernel) -> tuple[EfficiencyPrior, ConfidenceLevel]:
+        if self.priors is None:
+            raise SpecError(f"hardware {self.spec.id!r}: no CPU efficiency priors installed "
+                            "(run benchmarks/derive_cpu_priors.py)")
+        t_roof, _, _ = self.roofline(kernel, self.precision_of(kernel))
+        key = _priors.kernel_key(kernel)
+        prior, used, note = self.priors.prior(key, t_roof)
+        if note:
+            self._note(note)
+        prec = self.precision_of(kernel)
+        if prec != "fp32":
+            self._note(f"priors are measured at fp32; applied to {prec} kernels")
+        return prior, self.priors.confidence(used, kernel, key)
+
+    def prior(self, kernel: Kernel) -> EfficiencyPrior:
+        return self._lookup(kernel)[0]
+
+    def confidence(self, kernel: Kernel) -> ConfidenceLevel:
+        return self._lookup(kernel)[1]
+
+    def summary(self):
+        s = dict(super().summary())
+        s["threads"] = self.threads
+        return s
