@@ -201,6 +201,7 @@ def hardware_list(
     family: Optional[str] = typer.Option(None, help="Only this family (gpu, cpu, accel, edge)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f"),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    wide: bool = typer.Option(False, "--wide", "-w", help="Also show full device names."),
 ) -> None:
     """List installed hardware with peaks, memory, TDP and calibration confidence."""
     from graphs.report import console, rows_csv
@@ -226,16 +227,22 @@ def hardware_list(
     if fmt is Format.csv:
         typer.echo(rows_csv(rows[0].keys() if rows else ["id"], [r.values() for r in rows]), nl=False)
         return
-    t = Table(title=f"{len(rows)} hardware device(s) installed", title_justify="left")
-    for c in ("id", "name", "family", "FP32", "FP16/BF16", "INT8", "memory", "bandwidth", "TDP", "confidence"):
-        t.add_column(c, justify="right" if c in ("FP32", "FP16/BF16", "INT8", "memory", "bandwidth", "TDP") else "left")
+    t = Table(title=f"{len(rows)} hardware device(s) installed", title_justify="left",
+              caption="dense peaks: fp32/fp16 in TFLOP/s (fp16 column: fp16 or bf16), int8 in TOP/s; "
+                      "memory bandwidth in GB/s", caption_justify="left")
+    cols = ["id", *(["name"] if wide else []), "family", "fp32", "fp16", "int8", "memory", "GB/s", "TDP", "confidence"]
+    for c in cols:
+        t.add_column(c, justify="left" if c in ("id", "name", "family", "confidence") else "right", no_wrap=True)
+
+    def tera(x):
+        return f"{x / 1e12:.4g}" if x else "–"
+
     for r in rows:
-        t.add_row(r["id"], r["name"], r["family"] + ("" if r["mapper_installed"] else " (no engine)"),
-                  fmt_si(r["fp32_flops"], "FLOP/s") if r["fp32_flops"] else "–",
-                  fmt_si(r["fp16_flops"], "FLOP/s") if r["fp16_flops"] else "–",
-                  fmt_si(r["int8_ops"], "OP/s") if r["int8_ops"] else "–",
+        t.add_row(r["id"], *([r["name"]] if wide else []),
+                  r["family"] + ("" if r["mapper_installed"] else " (no engine)"),
+                  tera(r["fp32_flops"]), tera(r["fp16_flops"]), tera(r["int8_ops"]),
                   fmt_si(r["memory_bytes"], "B") if r["memory_bytes"] else "–",
-                  fmt_si(r["bandwidth_bytes_per_s"], "B/s"),
+                  f"{r['bandwidth_bytes_per_s'] / 1e9:.0f}",
                   f"{r['tdp_w']:g} W" if r["tdp_w"] else "–", r["calibration"])
     console().print(t)
     _warn_failed_plugins(gp)
