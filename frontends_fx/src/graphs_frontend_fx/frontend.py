@@ -1,0 +1,165 @@
+"""The ``fx`` frontend: ``path/to/file.py:factory`` -> traced Graph.
+
+The factory returns an ``nn.Module`` (example inputs then come from ``--input-shape``), or
+``(module, example_inputs)``, or ``(module, args, kwargs)``. It is called inside
+``torch.device("meta")`` unless ``LoadOptions.device`` says otherwise, so a big model costs
+no memory; it receives ``batch``/``batch_size`` and ``seq_len`` if its signature asks for them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+from typing import Any
+
+from graphs.errors import FrontendError, GraphsError
+from graphs.frontends import LoadOptions
+from graphs.ir import Graph
+
+INDEX_NAMES = ("ids", "idx", "index", "indices", "token", "tokens", "labels")
+
+
+def _one_line(e: BaseException) -> str:
+    msg = " ".join(str(e).split()) or type(e).__name__
+    return msg if len(msg) <= 200 else msg[:200] + "..."
+
+
+def import_file(path: Path, ref: str) -> Any:
+    """Import a Python file as a fresh module; errors become one-line FrontendErrors."""
+    name = f"_graphs_fx_factory_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise FrontendError(f"{ref}: cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:
+        sys.modules.pop(name, None)
+        raise FrontendError(f"{ref}: importing {path.name} failed: {type(e).__name__}: {_one_line(e)}") from e
+    return module
+
+
+def _call_factory(factory: Any, options: LoadOptions, ref: str) -> Any:
+    import torch
+
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        params = {}
+    kwargs: dict[str, Any] = {}
+    for key in ("batch", "batch_size"):
+        if key in params:
+            kwargs[key] = options.batch
+    if "seq_len" in params and options.seq_len is not None:
+        kwargs["seq_len"] = options.seq_len
+    try:
+        with torch.device(options.device or "meta"):
+            return factory(**kwargs)
+    except GraphsError:
+        raise
+    except Exception as e:
+        raise FrontendError(f"{ref}: the factory raised {type(e).__name__}: {_one_line(e)}") from e
+
+
+def _forward_params(module: Any) -> list[str]:
+    try:
+        sig = inspect.signature(module.forward)
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def inputs_from_shapes(module: Any, options: LoadOptions, ref: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Example inputs from ``--input-shape``: one positional tensor per named forward argument.
+
+    A bare shape (key ``""``) is the first argument. Arguments whose name says they hold indices
+    (``input_ids``, ``tokens`` ...) are int64; the rest take the dtype of the module's first
+    floating-point parameter (float32 if it has none).
+    """
+    import torch
+
+    shapes = dict(options.input_shapes or {})
+    if not shapes:
+        raise FrontendError(f"{ref}: the factory returned only a module; give its input shape with "
+                            "--input-shape NAME=1x3x224x224 (or return (module, example_inputs))")
+    names = _forward_params(module)
+    if "" in shapes:
+        if not names:
+            raise FrontendError(f"{ref}: cannot tell the name of forward's first argument; use --input-shape NAME=...")
+        if names[0] in shapes:
+            raise FrontendError(f"{ref}: input {names[0]!r} given twice (bare and named --input-shape)")
+        shapes[names[0]] = shapes.pop("")
+    unknown = [n for n in shapes if n not in names]
+    if unknown:
+        raise FrontendError(f"{ref}: forward() has no argument {', '.join(map(repr, unknown))} "
+                            f"(it takes {', '.join(names) or 'no named arguments'})")
+    given = [n for n in names if n in shapes]
+    missing = names[: max(names.index(n) for n in given)] if given else []
+    missing = [n for n in missing if n not in shapes]
+    if missing:
+        raise FrontendError(f"{ref}: --input-shape is missing {', '.join(map(repr, missing))} "
+                            "(positional arguments before the last one given)")
+    float_dtype = next((p.dtype for p in module.parameters() if p.is_floating_point()), torch.float32)
+    args = []
+    for n in given:
+        index = any(k in n.lower() for k in INDEX_NAMES)
+        args.append(torch.empty(shapes[n], dtype=torch.long if index else float_dtype, device="meta"))
+    return tuple(args), {}
+
+
+def _split_result(result: Any, options: LoadOptions, ref: str) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+    import torch
+
+    if isinstance(result, torch.nn.Module):
+        args, kwargs = inputs_from_shapes(result, options, ref)
+        return result, args, kwargs
+    if isinstance(result, (tuple, list)) and len(result) in (2, 3) and isinstance(result[0], torch.nn.Module):
+        module, inputs = result[0], result[1]
+        kwargs = result[2] if len(result) == 3 else {}
+        if not isinstance(kwargs, dict):
+            raise FrontendError(f"{ref}: the factory's third item must be a dict of keyword inputs")
+        if isinstance(inputs, torch.Tensor):
+            inputs = (inputs,)
+        elif isinstance(inputs, dict):
+            inputs, kwargs = (), {**inputs, **kwargs}
+        elif not isinstance(inputs, (tuple, list)):
+            raise FrontendError(f"{ref}: example inputs must be a tensor, a tuple of tensors or a dict "
+                                f"(got {type(inputs).__name__})")
+        return module, tuple(inputs), kwargs
+    raise FrontendError(f"{ref}: the factory returned {type(result).__name__}; expected an nn.Module or "
+                        "(module, example_inputs)")
+
+
+class FxFrontend:
+    """PyTorch models from ``file.py:factory``, traced with torch.fx (``make_fx`` on fake tensors)."""
+
+    name = "fx"
+    description = "PyTorch (file.py:factory, traced with torch.fx)"
+    handles_python = True
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """Never claims a bare file: Python models need ``file.py:factory`` to say what to call."""
+        return False
+
+    def load(self, ref: str, options: LoadOptions) -> Graph:
+        """Import the file, call the factory, trace the module it returns."""
+        from graphs_frontend_fx.api import graph_from_module
+
+        path_part, sep, attr = ref.rpartition(":")
+        if not sep or not path_part.endswith(".py") or not attr.isidentifier():
+            raise FrontendError(f"{ref}: expected path/to/file.py:factory")
+        path = Path(path_part)
+        if not path.is_file():
+            raise FrontendError(f"{path_part}: no such file")
+        module = import_file(path, ref)
+        factory = getattr(module, attr, None)
+        if factory is None:
+            raise FrontendError(f"{ref}: {path.name} defines no {attr!r}")
+        if not callable(factory):
+            raise FrontendError(f"{ref}: {attr!r} is a {type(factory).__name__}, not a callable factory")
+        model, args, kwargs = _split_result(_call_factory(factory, options, ref), options, ref)
+        return graph_from_module(model, args, kwargs, name=f"{path.stem}:{attr}",
+                                 meta={"source_file": str(path), "factory": attr})
