@@ -29,15 +29,6 @@ REPRESENTATIVE = {
     "vit-b16", "swin_t", "bert-base", "t5-small-encoder", "whisper-tiny-encoder", "gpt2", "llama2-7b", "phi-2",
     "mixtral-8x7b", "sd-unet", "lstm-lm",
 }
-# Larger siblings: the same builder and code path as a smaller zoo model, only other numbers.
-# Their parameter counts are checked by default; tracing them is left to ``-m slow``.
-SIBLINGS = {
-    "resnet101", "resnet152", "resnext101_32x8d", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
-    "convnext_small", "convnext_base", "densenet169", "densenet201", "vgg19", "squeezenet1_1", "regnet_y_1_6gf",
-    "yolov5m", "vit-l16", "vit-b32", "swin_s", "bert-large", "roberta-large", "t5-base-encoder",
-    "whisper-base-encoder", "whisper-small-encoder", "gpt2-medium", "gpt2-large", "gpt2-xl", "opt-1.3b", "opt-6.7b",
-    "llama2-13b", "lstm-lm-large", "llama3-8b", "mistral-7b", "tinyllama-1.1b",
-}
 HEADLINE = ["resnet50", "mobilenet_v2", "bert-base", "gpt2", "vit-b16", "llama2-7b"]
 TOY_SPEC = {
     "id": "toy-fx", "name": "Toy", "vendor": "test", "family": "toy",
@@ -130,8 +121,7 @@ def test_zoo_parameter_counts_match_published(name):
     assert abs(sum(p.numel() for p in model.parameters()) - value) <= tol, s.params
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(s.name, marks=pytest.mark.slow) if s.name in SIBLINGS else s.name for s in SPECS])
+@pytest.mark.parametrize("name", [s.name for s in SPECS])  # every zoo model, in the default run
 def test_zoo_model_traces_and_estimates(name, gp):
     s = spec(name)
     g = s.entry().build(SMALL)
