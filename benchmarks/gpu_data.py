@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from graphs.ir import Node, TensorSpec
-from graphs.ops import kinds
-from graphs.ops.registry import Category, OpCost, OpView
-from graphs.partition import GemmShape, Kernel
+from graphs.datasets.kernels import conv_kernel, gemm_kernel  # noqa: F401  (the builders live in core)
+from graphs.datasets.kernels import vector_kernel as _vector_kernel
+from graphs.ops.registry import Category
+from graphs.partition import Kernel
 
 from graphs_mappers_gpu.device import CUDA_CORE, TENSOR_CORE, GPUDevice
 
@@ -55,9 +55,6 @@ MEMORY_LATENCY_CYCLES = 400
 A100_TENSOR = {"fp16": 312e12, "bf16": 312e12, "tf32": 156e12, "int8": 624e12, "fp64": 19.5e12}
 
 A100_FP16 = "NVIDIA A100 80GB (VIDUR, LLMCompass fp16)"
-ELEMENTWISE_BINARY = {"add": "add", "mul": "mul", "div": "div", "pow": "pow"}
-ELEMENTWISE_UNARY = {"addu": "add", "mulu": "mul", "divu": "div", "powu": "pow", "relu": "relu",
-                     "gelu": "gelu", "tanh": "tanh"}
 GEMM_OPS = {"bmm", "linear"}
 
 
@@ -96,43 +93,11 @@ def a100_80gb(data: Path) -> GPUDevice:
     return neusight_device(data, "NVIDIA A100 80GB PCIe")
 
 
-def _kernel(name: str, kind: str, cat: Category, ins: list[TensorSpec], outs: list[TensorSpec],
-            gemm: GemmShape | None = None, attrs: dict | None = None) -> Kernel:
-    node = Node(name, f"bench::{kind}", tuple(f"i{i}" for i in range(len(ins))), ("o",), attrs or {})
-    cost: OpCost = kinds.default_formula(kind)(OpView.of(node, ins, outs))
-    return Kernel(name=name, nodes=(name,), kind=kind, category=cat, flops=cost.flops,
-                  matrix_flops=cost.flops if cat.is_matrix else 0.0, bytes_read=cost.bytes_read,
-                  bytes_written=cost.bytes_written, dtype=outs[0].dtype, gemm=gemm, attrs=dict(attrs or {}))
-
-
-def gemm_kernel(b: int, m: int, n: int, k: int, dtype: str = "float32", linear: bool = False) -> Kernel:
-    """bmm (B,M,K)@(B,K,N) or linear x(B,M,K)·W(N,K)ᵀ + bias(N)."""
-    if linear:
-        ins = [TensorSpec((b, m, k), dtype), TensorSpec((n, k), dtype), TensorSpec((n,), dtype)]
-        return _kernel("linear", "linear", Category.MATMUL, ins, [TensorSpec((b, m, n), dtype)], GemmShape(b * m, n, k))
-    ins = [TensorSpec((b, m, k), dtype), TensorSpec((b, k, n), dtype)]
-    return _kernel("bmm", "matmul", Category.MATMUL, ins, [TensorSpec((b, m, n), dtype)], GemmShape(m, n, k, b))
-
-
-def conv_kernel(b: int, cin: int, cout: int, ks: int, size: int, stride: int, pad: int) -> Kernel:
-    out = (size + 2 * pad - ks) // stride + 1
-    ins = [TensorSpec((b, cin, size, size)), TensorSpec((cout, cin, ks, ks)), TensorSpec((cout,))]
-    return _kernel("conv", "conv", Category.CONV, ins, [TensorSpec((b, cout, out, out))],
-                   GemmShape(b * out * out, cout, cin * ks * ks), {"groups": 1})
-
-
 def vector_kernel(op: str, b: int, h: int) -> tuple[str, Kernel]:
-    x = TensorSpec((b, h))
-    if op in ELEMENTWISE_BINARY:
-        return "elementwise", _kernel(op, ELEMENTWISE_BINARY[op], Category.ELEMENTWISE, [x, x], [x])
-    if op in ELEMENTWISE_UNARY:
-        return "elementwise", _kernel(op, ELEMENTWISE_UNARY[op], Category.ELEMENTWISE, [x], [x])
-    if op == "ln":
-        g = TensorSpec((h,))
-        return "norm", _kernel(op, "layer_norm", Category.NORM, [x, g, g], [x])
-    if op == "softmax":
-        return "softmax", _kernel(op, "softmax", Category.SOFTMAX, [x], [x])
-    raise KeyError(op)
+    """(prior group, kernel) of a NeuSight vector op on a ``(B, H)`` tensor."""
+    k = _vector_kernel(op, b, h)
+    return ("elementwise" if k.category is Category.ELEMENTWISE else "norm" if k.category is Category.NORM
+            else "softmax"), k
 
 
 def _tile_from_name(name: str) -> str:

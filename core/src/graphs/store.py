@@ -225,6 +225,17 @@ class ResultsStore:
             out.append(StoredMeasurement(row["id"], run, row["run_id"], m))
         return out
 
+    def runs(self, *, source: str | None = None, device: str | None = None) -> list[tuple[int, Run]]:
+        """(id, Run) of every run, optionally filtered by source and device (e.g. to skip re-imports)."""
+        where, args = [], []
+        for col, val in (("source", source), ("device", device)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        return [(int(r["id"]), Run(r["device"], r["runtime"], r["source"], json.loads(r["software"]),
+                                   json.loads(r["host"]), r["notes"])) for r in self._db.execute(sql, args)]
+
     def devices(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT device FROM runs ORDER BY device")]
 

@@ -3,10 +3,16 @@
 For each kernel: pick the unit (tensor cores or CUDA cores, by precision and TF32 options),
 tile it into CTAs and count waves (GEMM-like kernels), pick the memory level (L2-resident or
 HBM), and take the slower of compute and memory (:func:`graphs_mappers_gpu.timing.kernel_timing`).
-Then scale by the measured efficiency prior of the kernel's group and add overheads:
+Then scale by the measured efficiency of the kernel's group and add overheads:
 
     gpu_time = kernel_launch + t_model × ratio            (ratio: median, p05, p95 of the group)
     estimate = max(op_dispatch × scale(kind), gpu_time)
+
+``ratio`` comes from the device's calibration when it has a curve for the kernel's
+``<kind>.<precision>`` (or ``<category>.<precision>``) covering ``t_model``
+(:mod:`graphs_mappers_gpu.calibrate`; CALIBRATED, or INTERPOLATED near the measured range
+or when the calibration was transferred from other devices), with the calibration's
+``kernel_launch``; otherwise from the family prior (THEORETICAL).
 
 ``kernel_launch`` is the fixed per-kernel cost that adds to GPU time, and ``op_dispatch`` the
 host-bound floor of one eager PyTorch elementwise op (a kernel cannot finish before the host
@@ -24,6 +30,8 @@ from graphs.hardware.schema import HardwareSpec
 from graphs.partition import Kernel
 from graphs.results import ConfidenceLevel, KernelEstimate
 
+from graphs_mappers_gpu import calibrate as _cal
+from graphs_mappers_gpu.calibrate import curve_keys
 from graphs_mappers_gpu.device import GPUDevice, resolve_device
 from graphs_mappers_gpu.energy import kernel_energy
 from graphs_mappers_gpu.options import GPUOptions
@@ -84,26 +92,65 @@ class GPUMapper(Mapper):
     def confidence(self, kernel: Kernel) -> ConfidenceLevel:
         return ConfidenceLevel.THEORETICAL  # spec + family prior; no calibration of this device
 
+    def calibrated_efficiency(self, kernel: Kernel, t: KernelTiming) -> tuple[float, float, float, ConfidenceLevel] | None:
+        """(ratio median, low, high, confidence) from this device's calibration, if a curve covers the kernel."""
+        curves = getattr(self.calibration, "curves", None)
+        if not curves or t.seconds <= 0:
+            return None
+        for key in curve_keys(kernel, t.unit.precision):
+            curve = curves.get(key)
+            level = curve.confidence(t.seconds) if curve is not None else None
+            if curve is not None and level is not None:
+                break
+        else:
+            return None
+        if getattr(self.calibration, "transferred_from", None) or getattr(curve, "transferred_from", None):
+            level = min(level, ConfidenceLevel.INTERPOLATED)
+        r, res = curve.ratio(t.seconds), curve.residuals
+        return r * res.q50, r * res.q05, r * res.q95, level
+
     def estimate_kernel(self, kernel: Kernel) -> KernelEstimate:
         t = self.timing(kernel)
-        prior = self.priors.prior(group_key(kernel, t.unit.name), self.device.power_class)
-        launch, floor = self.kernel_overhead(kernel), self.dispatch_floor()
+        cal = self.calibrated_efficiency(kernel, t)
+        if cal is not None:
+            r_med, r_low, r_high, level = cal
+            launch = self.kernel_overhead_calibrated(kernel)
+        else:
+            prior = self.priors.prior(group_key(kernel, t.unit.name), self.device.power_class)
+            r_med, r_low, r_high, level = prior.median, prior.low, prior.high, self.confidence(kernel)
+            launch = self.kernel_overhead(kernel)
+        floor = self.dispatch_floor()
         f_med, f_low, f_high = self.priors.dispatch_scale(kernel)
-        value = max(floor * f_med, launch + t.seconds * prior.median)
-        low = max(floor * f_low, launch + t.seconds * prior.low)
-        high = max(floor * f_high, launch + t.seconds * prior.high)
-        work = t.seconds * prior.median
+        value = max(floor * f_med, launch + t.seconds * r_med)
+        low = max(floor * f_low, launch + t.seconds * r_low)
+        high = max(floor * f_high, launch + t.seconds * r_high)
+        work = t.seconds * r_med
         bound = t.bound if work >= value - work else "overhead"
         unit = f"{t.unit.name}:{t.unit.precision}" + (f" {t.tiling.tile} x{t.tiling.waves}w" if t.tiling else "")
         energy = kernel_energy(self.spec, value, kernel.flops, kernel.bytes, t.unit.precision, t.memory.level)
         return KernelEstimate(
             name=kernel.name, kind=kernel.kind, category=kernel.category.value, nodes=kernel.nodes,
             flops=kernel.flops, bytes=kernel.bytes, time_s=value, low_s=low, high_s=high, bound=bound,
-            confidence=self.confidence(kernel), unit=unit, energy_j=energy,
+            confidence=level, unit=unit, energy_j=energy,
         )
 
+    # --- calibration (the family protocol core's validation uses) ------------------------------
+    FIT_OPTIONS = GPUOptions(tf32_matmul=False, tf32_conv=False)   # the measurements ran without TF32
+
+    @classmethod
+    def fit_calibration(cls, spec: HardwareSpec, samples: Sequence[Any], source: str) -> Any:
+        """A :class:`graphs.calibration.Calibration` of ``spec`` from its measured kernels (see calibrate.py)."""
+        return _cal.fit_calibration(cls(spec, options=cls.FIT_OPTIONS), samples, source=source)
+
+    @classmethod
+    def transfer_calibration(cls, spec: HardwareSpec, sources: Sequence[tuple[Any, HardwareSpec]], source: str = "") -> Any:
+        """A calibration of ``spec`` transferred from other devices' (calibration, spec) pairs (INTERPOLATED)."""
+        pairs = [(c, cls(s, options=cls.FIT_OPTIONS).device.power_class) for c, s in sources]
+        return _cal.transfer_calibration(cls(spec, options=cls.FIT_OPTIONS), pairs, source=source)
+
     def model_overhead(self, kernels: Sequence[Kernel]) -> float:
-        return self.spec.overhead("model_dispatch")
+        mo = getattr(self.calibration, "model_overhead", None)
+        return mo.value_s if mo is not None else self.spec.overhead("model_dispatch")
 
     def summary(self) -> Mapping[str, Any]:
         s = dict(super().summary())

@@ -13,3 +13,11 @@ from graphs_mappers_gpu.mapper import GPUMapper
 def graphs_register_mappers(register: Callable[..., None]) -> None:
     """Register :class:`GPUMapper` for family ``gpu``."""
     register("gpu", GPUMapper)
+
+
+@hookimpl
+def graphs_register_runners(register: Callable[..., None]) -> None:
+    """Register the ``torch-cuda`` benchmark runner (eager PyTorch on a GPU; see runner.py)."""
+    from graphs_mappers_gpu.runner import TorchCUDARunner
+
+    register(TorchCUDARunner())

@@ -5,7 +5,9 @@
   (fp8 falls back to fp16 tensor cores on GPUs without FP8, e.g. A100).
 * Matrix kernels at fp32 run on **CUDA cores** (FP32 FMA) unless TF32 is allowed for that
   kind of kernel: ``tf32_conv`` for convolutions (PyTorch default on), ``tf32_matmul`` for the
-  others (PyTorch default off). Then they run on tensor cores at TF32.
+  others (PyTorch default off). Then they run on tensor cores at TF32. A device whose matrix
+  unit has an FP32 peak of its own (AMD CDNA Matrix Cores: rocBLAS runs FP32 GEMMs with
+  MFMA FP32 instructions, no TF32 involved) runs them there at FP32.
 * Matrix kernels whose GEMM is too thin for an MMA instruction (N or K below 8, e.g. a
   depthwise convolution with one output channel per group) run on CUDA cores.
 * Everything else (elementwise, norms, softmax, reductions, pooling, copies) runs on CUDA
@@ -55,6 +57,9 @@ def tensor_core_precision(kernel: Kernel, precision: str, options: GPUOptions) -
 def select_unit(kernel: Kernel, precision: str, device: GPUDevice, options: GPUOptions) -> Unit:
     """Pick the unit and precision that run ``kernel`` (see module docstring)."""
     tc = tensor_core_precision(kernel, precision, options)
+    if precision == "fp32" and device.peak(TENSOR_CORE, "fp32") > 0 and kernel.category.is_matrix \
+            and kernel.matrix_flops and not _thin(kernel):
+        return Unit(TENSOR_CORE, "fp32", device.peak(TENSOR_CORE, "fp32"))  # FP32 matrix cores (AMD CDNA)
     p = tc
     while p is not None:
         peak = device.peak(TENSOR_CORE, p)

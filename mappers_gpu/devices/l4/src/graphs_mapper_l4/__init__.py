@@ -5,4 +5,4 @@ from pathlib import Path
 from graphs_mappers_gpu.device_package import hardware_hook
 
 SPEC = Path(__file__).with_name("l4.yaml")
-graphs_register_hardware = hardware_hook(SPEC)
+graphs_register_hardware = hardware_hook(SPEC, calibration=Path(__file__).with_name("calibration.yaml"))

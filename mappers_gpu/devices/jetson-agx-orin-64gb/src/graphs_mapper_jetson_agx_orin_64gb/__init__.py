@@ -1,0 +1,8 @@
+"""NVIDIA Jetson AGX Orin 64GB (GPU) for graphs: a spec file registered against the ``gpu`` family."""
+
+from pathlib import Path
+
+from graphs_mappers_gpu.device_package import hardware_hook
+
+SPEC = Path(__file__).with_name("jetson-agx-orin-64gb.yaml")
+graphs_register_hardware = hardware_hook(SPEC)

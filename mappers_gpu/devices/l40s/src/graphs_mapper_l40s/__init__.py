@@ -1,0 +1,8 @@
+"""NVIDIA L40S 48GB for graphs: a spec file registered against the ``gpu`` family."""
+
+from pathlib import Path
+
+from graphs_mappers_gpu.device_package import hardware_hook
+
+SPEC = Path(__file__).with_name("l40s.yaml")
+graphs_register_hardware = hardware_hook(SPEC)
