@@ -6,9 +6,10 @@ graph ─(precision pass)─▶ op costs ─partition─▶ kernels ─mapper─
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from graphs.energy import estimate_energy
 from graphs.errors import GraphsError
 from graphs.hardware.schema import DTYPE_PRECISION, PRECISION_DTYPE
 from graphs.ir import Graph
@@ -64,10 +65,11 @@ def analyze_graph(graph: Graph, plugins: GraphsPlugins | None = None, *, fusion:
 
 
 def estimate(graph: Graph, hardware: str, plugins: GraphsPlugins | None = None, *, fusion: str = "auto",
-             precision: str | None = None) -> EstimationResult:
-    """Estimate the latency of one forward pass of ``graph`` on ``hardware``."""
+             precision: str | None = None, calibration: Any = None) -> EstimationResult:
+    """Estimate the latency of one forward pass of ``graph`` on ``hardware`` (``calibration``:
+    use this one instead of the device's own)."""
     plugins = plugins or get_plugins()
-    mapper: Mapper = plugins.mapper_for(hardware)
+    mapper: Mapper = plugins.mapper_for(hardware, calibration)
     policy = mapper.default_fusion if fusion == "auto" else fusion
     a = analyze_graph(graph, plugins, fusion=policy, precision=precision)
     return compose(a, mapper, fusion=policy)
@@ -76,10 +78,15 @@ def estimate(graph: Graph, hardware: str, plugins: GraphsPlugins | None = None, 
 def compose(a: Analysis, mapper: Mapper, fusion: str = "default") -> EstimationResult:
     """Sum kernel estimates and the per-model overhead into the model estimate."""
     parts: list[KernelEstimate] = [mapper.estimate_kernel(k) for k in a.kernels]
-    overhead = mapper.model_overhead(a.kernels)
-    total = sum(p.time_s for p in parts) + overhead
-    low = sum(p.low_s for p in parts) + overhead
-    high = sum(p.high_s for p in parts) + overhead
+    scale = 1.0 + mapper.model_overhead_fraction()
+    kernels_s = sum(p.time_s for p in parts)
+    overhead = mapper.model_overhead(a.kernels) + (scale - 1.0) * kernels_s
+    total = kernels_s + overhead
+    low = sum(p.low_s for p in parts) * scale + overhead - (scale - 1.0) * kernels_s
+    high = sum(p.high_s for p in parts) * scale + overhead - (scale - 1.0) * kernels_s
+    interval = mapper.model_interval(total)
+    if interval is not None:  # model-level residuals of a calibration: kernel errors partly cancel in a model
+        low, high = interval
     spec = mapper.spec
     mem_total = a.parameter_bytes + a.peak_activation_bytes
     capacity = spec.memory_bytes
@@ -109,6 +116,11 @@ def compose(a: Analysis, mapper: Mapper, fusion: str = "default") -> EstimationR
         "kernel_kinds": a.kernel_kinds,
         "achieved_flops_per_s": a.flops / total if total else 0.0,
     }
+    # energy (graphs.energy): dynamic per FLOP / per byte + idle power x time; unknown without sourced idle power
+    energy = estimate_energy(mapper, a.kernels, parts, overhead, total)
+    parts = [replace(p, energy_j=e) if p.energy_j is None and e is not None else p
+             for p, e in zip(parts, energy.per_kernel_j)]
+    metrics.update(energy.metrics())
     prov = Provenance(
         estimator=mapper.estimator_name, mapper=mapper.family, hardware=spec.id,
         calibration=str(getattr(mapper.calibration, "source", "") or ""),

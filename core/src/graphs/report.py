@@ -18,6 +18,30 @@ def _pct(x: float) -> str:
     return f"{x * 100:+.0f}%"
 
 
+def _joules(x: float) -> str:
+    for p, f in (("kJ", 1e3), ("J", 1.0), ("mJ", 1e-3), ("uJ", 1e-6), ("nJ", 1e-9)):
+        if abs(x) >= f:
+            return f"{x / f:.3g} {p}"
+    return f"{x:.3g} J"
+
+
+def _energy(r: EstimationResult) -> str:
+    m = r.metrics
+    e, dyn = m.get("energy_j"), m.get("energy_dynamic_min_j")
+    if e is not None:
+        lo, hi = m["energy_interval_j"]
+        return f"{_joules(e)} ({_joules(lo)} – {_joules(hi)})"
+    return f"unknown (dynamic ≥ {_joules(dyn)})" if dyn else "unknown"
+
+
+def _power(r: EstimationResult) -> str:
+    p = r.metrics.get("avg_power_w")
+    if p is None:
+        return "–"
+    tdp = (r.metrics.get("energy_coefficients") or {}).get("tdp_w")
+    return f"{p:.3g} W" + (" (> TDP!)" if tdp and p > tdp else "")
+
+
 def estimate_table(results: Sequence[EstimationResult]) -> Table:
     """Side-by-side model estimates (one column per hardware)."""
     t = Table(title=f"{results[0].metrics.get('model', '')}: estimated forward pass", title_justify="left")
@@ -41,6 +65,8 @@ def estimate_table(results: Sequence[EstimationResult]) -> Table:
         ("memory / device", lambda r: f"{fmt_si(r.metrics['memory_bytes'], 'B')} / "
                                       f"{fmt_si(r.metrics['device_memory_bytes'], 'B') if r.metrics['device_memory_bytes'] else '?'}"),
         ("fits", lambda r: {True: "yes", False: "NO", None: "unknown"}[r.metrics.get("fits")]),
+        ("energy (THEORETICAL)", _energy),
+        ("average power", _power),
         ("estimator", lambda r: f"{r.provenance.estimator} ({r.provenance.mapper})"),
     ]
     for label, fn in rows:
@@ -64,7 +90,7 @@ def results_json(results: Sequence[EstimationResult], breakdown: bool = True) ->
 
 
 CSV_FIELDS = ("model", "hardware", "precision", "latency_s", "low_s", "high_s", "confidence", "flops", "bytes",
-              "parameter_bytes", "peak_activation_bytes", "fits", "kernels", "estimator")
+              "parameter_bytes", "peak_activation_bytes", "fits", "kernels", "estimator", "energy_j")
 
 
 def results_csv(results: Sequence[EstimationResult]) -> str:
@@ -76,7 +102,8 @@ def results_csv(results: Sequence[EstimationResult]) -> str:
         w.writerow([m.get("model"), m.get("hardware"), m.get("precision"), f"{r.value:.6g}", f"{r.low:.6g}",
                     f"{r.high:.6g}", r.confidence.name, f"{m['flops']:.6g}", f"{m['bytes']:.6g}",
                     f"{m['parameter_bytes']:.6g}", f"{m['peak_activation_bytes']:.6g}", m.get("fits"),
-                    m.get("kernels"), r.provenance.estimator])
+                    m.get("kernels"), r.provenance.estimator,
+                    "" if m.get("energy_j") is None else f"{m['energy_j']:.6g}"])
     return buf.getvalue()
 
 

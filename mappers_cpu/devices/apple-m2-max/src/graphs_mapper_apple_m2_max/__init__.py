@@ -1,0 +1,16 @@
+"""Apple M2 Max (12-core CPU) for graphs: a spec file registered against the `cpu` family."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from graphs import hookimpl
+
+SPEC = Path(__file__).with_name("apple-m2-max.yaml")
+
+
+@hookimpl
+def graphs_register_hardware(register: Callable[..., None]) -> None:
+    """Register the apple-m2-max spec."""
+    register(SPEC)
