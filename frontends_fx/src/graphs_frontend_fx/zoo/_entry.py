@@ -82,7 +82,9 @@ def _build_cached(spec: Spec, batch: int, seq_len: int | None, shapes: tuple) ->
     meta = {"zoo": spec.name, "batch": batch, **spec.meta}
     if seq_len is not None:
         meta["seq_len"] = seq_len
-    return graph_from_module(spec.model(), args, kwargs, name=spec.name, meta=meta)
+    model = spec.model()
+    meta.update(getattr(model, "graphs_meta", dict)())  # e.g. decoders: {"llm": config} for LLM modes
+    return graph_from_module(model, args, kwargs, name=spec.name, meta=meta)
 
 
 # --- input builders (torch is imported when they run, not when the zoo registers) -------------

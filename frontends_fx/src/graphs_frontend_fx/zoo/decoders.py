@@ -7,7 +7,7 @@ One configurable pre-norm decoder covers them all. The traced forward is a *pref
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import Tensor, nn
@@ -75,6 +75,10 @@ class Decoder(nn.Module):
         self.lm_head = nn.Linear(c.dim, c.vocab, bias=c.lm_head_bias)
         if c.tied:
             self.lm_head.weight = self.embed.weight
+
+    def graphs_meta(self) -> dict:
+        """Architecture numbers for graphs' LLM modes (``graphs.llm.LLMConfig.from_graph``)."""
+        return {"llm": asdict(self.c)}
 
     def forward(self, input_ids: Tensor) -> Tensor:
         t = input_ids.shape[1]

@@ -1,0 +1,413 @@
+"""CLI parts for LLM serving and multi-device training.
+
+* ``graphs analyze MODEL --mode serve|train ...`` — :func:`analyze_llm` (called by ``graphs analyze``);
+* ``graphs serving simulate MODEL -H DEVICE ...`` — request-level simulation of one replica;
+* ``graphs systems list|show|collective`` — multi-GPU systems and the collective model.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.markup import escape
+
+from graphs.errors import GraphsError
+from graphs.hardware.units import fmt_si
+
+serving_app = typer.Typer(no_args_is_help=True, help="LLM serving: request-level simulation of one replica.")
+systems_app = typer.Typer(no_args_is_help=True, help="Multi-GPU systems (DGX H100, HGX A100 ...) and collective times.")
+
+
+def _write(text: str, output: Optional[Path]) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise GraphsError(f"cannot write {output}: {e.strerror or e}") from None
+
+
+def _print(renderables: list, output: Optional[Path]) -> None:
+    from graphs.report import console
+    if output is not None:
+        from rich.console import Console
+        with open(output, "w", encoding="utf-8") as fh:
+            c = Console(file=fh, width=120)
+            for r in renderables:
+                c.print(r)
+        return
+    con = console()
+    for r in renderables:
+        con.print(r)
+
+
+def _ms(x: float) -> str:
+    return fmt_si(x, "s")
+
+
+def _bytes(x: float | None) -> str:
+    return fmt_si(x, "B") if x else "–"
+
+
+def _load_llm(model: str, batch: int, seq_len: int, gp: Any):
+    from graphs.frontends import LoadOptions, load_model
+    from graphs.llm.config import LLMConfig
+    graph = load_model(model, LoadOptions(batch=batch, seq_len=seq_len), gp)
+    return graph, LLMConfig.from_graph(graph)
+
+
+# --- graphs analyze --mode serve | train ---------------------------------------------------------
+def analyze_llm(*, model: str, hardware: str, mode: str, batch: int, seq_len: Optional[int], precision: Optional[str],
+                fmt: str, output: Optional[Path], kernels: int, calibration: Optional[Path], o: dict[str, Any]) -> None:
+    from graphs.plugins import get_plugins
+    if mode not in ("serve", "train"):
+        raise GraphsError(f"--mode {mode!r}: expected infer, serve or train")
+    if fmt == "csv":
+        raise GraphsError(f"--mode {mode}: output formats are table and json")
+    gp = get_plugins()
+    hw = [h.strip() for h in hardware.split(",") if h.strip()]
+    if len(hw) != 1:
+        raise GraphsError(f"--mode {mode}: give one --hardware (a device, or a system for several GPUs)")
+    cal = None
+    if calibration is not None:
+        from graphs.calibration import load_calibration
+        cal = load_calibration(calibration)
+    if mode == "serve":
+        _serve(model, hw[0], batch, precision or "fp16", fmt, output, kernels, cal, o, gp)
+    else:
+        _train(model, hw[0], batch, seq_len, precision or "bf16", fmt, output, cal, o, gp)
+
+
+def _device_and_system(hardware: str, gpus: int, gp: Any):
+    """(device id, system or None) for a --hardware that is a device or a system."""
+    from graphs.distributed.system import find_system, system_for
+    s = find_system(hardware)
+    if s is not None:
+        return s.device, s
+    dev = gp.hardware_entry(hardware).spec.id
+    return dev, (system_for(dev, gp) if gpus > 1 else None)
+
+
+def _serve(model, hardware, batch, precision, fmt, output, kernels, cal, o, gp) -> None:
+    from graphs.distributed.collectives import CollectiveModel
+    from graphs.llm.inference import ServeOptions, analyze_serve
+    tp = o.get("tp", 1)
+    for k in ("dp", "pp", "ep"):
+        if o.get(k, 1) != 1:
+            raise GraphsError(f"--mode serve models one replica: --{k} must be 1 (use --tp for tensor parallelism)")
+    dev, system = _device_and_system(hardware, tp, gp)
+    opts = ServeOptions(prompt_len=o["prompt_len"], gen_len=o["gen_len"], batch=batch, precision=precision,
+                        weight_dtype=o.get("weight_dtype"), kv_dtype=o.get("kv_dtype"),
+                        fused_attention=o.get("attention", "fused") == "fused",
+                        paged_kv=o.get("kv_cache", "paged") == "paged", block_size=o.get("kv_block_size", 16),
+                        max_seq_len=o.get("max_seq_len"), gpu_memory_utilization=o.get("gpu_memory_utilization", 0.9),
+                        runtime=o.get("runtime") or "graph", tp=tp)
+    if o.get("kv_cache", "paged") not in ("paged", "contiguous"):
+        raise GraphsError("--kv-cache: expected paged or contiguous")
+    if o.get("attention", "fused") not in ("fused", "unfused"):
+        raise GraphsError("--attention: expected fused or unfused")
+    from graphs.llm.timing import mapper_for_runtime
+    mapper = mapper_for_runtime(gp, dev, opts.runtime, cal)
+    graph, _ = _load_llm(model, batch, opts.prompt_len, gp)
+    comm = None
+    if tp > 1:
+        system.check_gpus(tp)
+        cm = CollectiveModel.for_system(system)
+        comm = lambda c, b, p: cm.time(c, b, p)  # noqa: E731
+    rep = analyze_serve(graph, mapper, opts, gp, comm=comm)
+    if fmt == "json":
+        _write(json.dumps(rep.to_dict(), indent=2, default=str), output)
+        return
+    _print(serve_tables(rep, mapper.spec.name, kernels), output)
+
+
+def serve_tables(rep, device_name: str, kernels: int = 8) -> list:
+    from rich.table import Table
+    o = rep.options
+    c = rep.config
+    title = (f"{rep.model} on {device_name}{f' x{o.tp} (tensor parallel)' if o.tp > 1 else ''} — serve: batch {o.batch}, "
+             f"prompt {o.prompt_len}, generate {o.gen_len}, {o.precision}"
+             + (f", {o.weight_dtype} weights" if o.weight_dtype else ""))
+    t = Table(title=title, title_justify="left")
+    for col in ("", "estimate", "interval", "confidence"):
+        t.add_column(col, justify="left" if col in ("", "confidence") else "right")
+    for name, ph in (("time to first token (prefill)", rep.ttft), ("time per output token (decode)", rep.tpot),
+                     ("end-to-end latency", rep.e2e)):
+        t.add_row(name, _ms(ph.value), f"{_ms(ph.low)} – {_ms(ph.high)}", ph.confidence)
+    t.add_row("throughput (output tokens/s)", f"{rep.tokens_per_s:,.0f}", f"decode only {rep.decode_tokens_per_s:,.0f}", "")
+    t.add_row("prefill, iteration builder", _ms(rep.prefill_builder_s), "(cross-check of the trace)", "")
+    m = rep.memory
+    mt = Table(title="memory per GPU", title_justify="left")
+    mt.add_column("")
+    mt.add_column("bytes", justify="right")
+    mt.add_column("", justify="left")
+    mt.add_row("weights", _bytes(m["weights_bytes"]), f"{o.weight_dtype or o.precision}")
+    mt.add_row("KV cache per token", _bytes(m["kv_bytes_per_token"]),
+               f"2 x {c['layers']} layers x {c['kv_heads']} KV heads x {c['head_dim']} ({'MHA' if c['kv_heads'] == c['heads'] else 'GQA/MQA'})")
+    mt.add_row("KV cache, batch", _bytes(m["kv_allocated_bytes"]),
+               f"{m['kv_layout']}; used {_bytes(m['kv_used_bytes'])}, fragmentation {m['kv_fragmentation']:.1%}")
+    mt.add_row("activations (peak)", _bytes(m["activation_bytes"]), "largest prefill layer / LM head")
+    fit = {True: "fits", False: "does NOT fit", None: "capacity unknown"}[rep.fits]
+    mt.add_row("total", _bytes(m["total_bytes"]),
+               f"{fit} in {_bytes(m['usable_bytes'])} usable ({o.gpu_memory_utilization:.0%} of {_bytes(m['device_bytes'])})"
+               + (f"; largest batch that fits ≈ {rep.max_batch}" if rep.max_batch is not None else ""))
+    out: list = [t, mt]
+    if kernels and rep.kernels:
+        kt = Table(title=f"prefill: {min(kernels, len(rep.kernels))} slowest kernels", title_justify="left")
+        for col in ("kernel", "kind", "time", "bound", "unit"):
+            kt.add_column(col, justify="right" if col == "time" else "left")
+        for k in rep.kernels[:kernels]:
+            kt.add_row(escape(k["name"]), k["kind"], _ms(k["time_s"]), k["bound"], escape(k["unit"]))
+        out.append(kt)
+    out.append("\n".join(f"note: {escape(n)}" for n in rep.notes))
+    return out
+
+
+def _train(model, hardware, batch, seq_len, precision, fmt, output, cal, o, gp) -> None:
+    from graphs.distributed.system import find_system, system_for
+    from graphs.distributed.training import ParallelConfig, TrainingOptions, training_step
+    par = ParallelConfig(dp=o.get("dp", 1), tp=o.get("tp", 1), pp=o.get("pp", 1), ep=o.get("ep", 1),
+                         micro_batches=o.get("micro_batches", 1), schedule=o.get("schedule", "1f1b"))
+    s = find_system(hardware)
+    system = s if s is not None else system_for(hardware, gp)
+    dev = system.device
+    if s is None and gp.hardware_entry(hardware).spec.id != dev:
+        raise GraphsError(f"{hardware}: no system of that device; give --hardware a system id")
+    if o.get("attention", "fused") not in ("fused", "unfused"):
+        raise GraphsError("--attention: expected fused or unfused")
+    opts = TrainingOptions(global_batch=batch, seq_len=seq_len or 1024, precision=precision,
+                           backward_factor=o.get("backward_factor", 2.0), recompute=o.get("recompute", False),
+                           dp_overlap=o.get("dp_overlap", 1.0), tp_overlap=o.get("tp_overlap", 0.0),
+                           optimizer=o.get("optimizer", True), fused_attention=o.get("attention", "fused") == "fused",
+                           runtime=o.get("runtime") or "eager")
+    mapper = gp.mapper_for(dev, cal)
+    _, cfg = _load_llm(model, 1, 8, gp)
+    rep = training_step(cfg, mapper, system, par, opts)
+    if fmt == "json":
+        _write(json.dumps(rep.to_dict(), indent=2, default=str), output)
+        return
+    _print(train_tables(rep, system.name), output)
+
+
+def train_tables(rep, system_name: str) -> list:
+    from rich.table import Table
+    p, o = rep.parallel, rep.options
+    title = (f"{rep.model} training step on {system_name}: {p.gpus} GPU(s) = dp {p.dp} x tp {p.tp} x pp {p.pp}"
+             + (f" (ep {p.ep})" if p.ep > 1 else "") + f", {p.micro_batches} micro-batch(es), global batch "
+             f"{o.global_batch} x {o.seq_len} tokens, {o.precision}")
+    t = Table(title=title, title_justify="left")
+    t.add_column("")
+    t.add_column("time", justify="right")
+    t.add_row("step time", f"{_ms(rep.step_s)}  [{_ms(rep.low_s)} – {_ms(rep.high_s)}] {rep.confidence}")
+    labels = {"compute_s": "compute per GPU (fwd + bwd)", "pipeline_bubble_s": "pipeline bubble",
+              "tp_comm_s": "tensor-parallel all-reduces", "ep_comm_s": "expert all-to-alls",
+              "pp_p2p_s": "pipeline sends (fill/drain)", "dp_allreduce_s": "gradient all-reduce (total)",
+              "dp_allreduce_exposed_s": "gradient all-reduce (exposed)", "optimizer_s": "optimizer step"}
+    for k, v in rep.breakdown.items():
+        if v:
+            t.add_row(labels.get(k, k), _ms(v))
+    t.add_row("throughput", f"{rep.tokens_per_s:,.0f} tokens/s")
+    t.add_row("model FLOPs utilisation", f"{rep.mfu:.1%}")
+    st = Table(title="pipeline stages (one micro-batch)", title_justify="left")
+    for c in ("stage", "layers", "forward", "backward", "TP/EP comm"):
+        st.add_column(c, justify="right")
+    for i, s in enumerate(rep.stages):
+        st.add_row(str(i), str(s["layers"]), _ms(s["forward_s"]), _ms(s["backward_s"]), _ms(s["comm_s"]))
+    m = rep.memory
+    mt = Table(title="memory per GPU", title_justify="left")
+    mt.add_column("")
+    mt.add_column("bytes", justify="right")
+    for k in ("weights_bytes", "gradients_bytes", "optimizer_bytes", "activations_bytes", "total_bytes"):
+        mt.add_row(k.removesuffix("_bytes"), _bytes(m[k]))
+    mt.add_row("device", _bytes(m["device_bytes"]) + ("" if rep.fits is None else (" (fits)" if rep.fits else " (does NOT fit)")))
+    return [t, st, mt, "\n".join(f"note: {escape(n)}" for n in rep.notes)]
+
+
+# --- graphs serving simulate ----------------------------------------------------------------------
+def parse_lengths(spec: str):
+    """``fixed:P:D`` | ``uniform:MIN:MAX[:RATIO]`` | ``zipf:THETA:MIN:MAX[:RATIO]`` | ``trace:FILE.csv``."""
+    from graphs.llm.scenario import Lengths
+    parts = spec.split(":")
+    kind = parts[0]
+    try:
+        if kind == "fixed" and len(parts) == 3:
+            return Lengths("fixed", prefill=int(parts[1]), decode=int(parts[2]))
+        if kind == "uniform" and len(parts) in (3, 4):
+            return Lengths("uniform", min_tokens=int(parts[1]), max_tokens=int(parts[2]),
+                           **({"prefill_to_decode_ratio": float(parts[3])} if len(parts) == 4 else {}))
+        if kind == "zipf" and len(parts) in (4, 5):
+            return Lengths("zipf", theta=float(parts[1]), min_tokens=int(parts[2]), max_tokens=int(parts[3]),
+                           **({"prefill_to_decode_ratio": float(parts[4])} if len(parts) == 5 else {}))
+        if kind == "trace" and len(parts) >= 2:
+            return Lengths.from_csv(":".join(parts[1:]))
+    except ValueError:
+        pass
+    raise GraphsError(f"--lengths {spec!r}: expected fixed:P:D, uniform:MIN:MAX[:RATIO], zipf:THETA:MIN:MAX[:RATIO] "
+                      "or trace:FILE.csv")
+
+
+def run_scenario(scenario, gp: Any, calibration: Any = None):
+    """(ServingResult, IterationModel) for a scenario (loads the model's config from the zoo)."""
+    from graphs.distributed.collectives import CollectiveModel
+    from graphs.hardware.schema import PRECISION_DTYPE
+    from graphs.llm.builder import AttentionImpl, Precision
+    from graphs.llm.cost import LLMCostModel
+    from graphs.llm.serving import IterationModel, simulate
+    from graphs.llm.timing import mapper_for_runtime
+    dev, system = _device_and_system(scenario.hardware, scenario.tp, gp)
+    mapper = mapper_for_runtime(gp, dev, scenario.runtime, calibration)
+    _, cfg = _load_llm(scenario.model, 1, 8, gp)
+    comm = None
+    if scenario.tp > 1:
+        system.check_gpus(scenario.tp)
+        cm = CollectiveModel.for_system(system)
+        comm = lambda c, b, p: cm.time(c, b, p)  # noqa: E731
+    if scenario.precision not in PRECISION_DTYPE:
+        raise GraphsError(f"--precision {scenario.precision!r} is unknown")
+    cost = LLMCostModel(cfg, mapper, precision=Precision(act=PRECISION_DTYPE[scenario.precision],
+                                                         weight=scenario.weight_dtype),
+                        attention=AttentionImpl(block_size=scenario.block_size), tp=scenario.tp,
+                        runtime=scenario.runtime, comm=comm)
+    im = IterationModel(cost)
+    return simulate(scenario, im), im
+
+
+@serving_app.command("simulate")
+def serving_simulate(
+    model: str = typer.Argument(..., help="Zoo decoder (graphs zoo list)."),
+    hardware: str = typer.Option(..., "--hardware", "-H", help="Device id (or a system id with --tp)."),
+    scheduler: str = typer.Option("vllm", help="vllm (continuous batching, prefill priority) or sarathi (chunked prefill)."),
+    requests: int = typer.Option(1000, "--requests", "-n", min=1, help="Number of requests."),
+    qps: float = typer.Option(4.0, help="Poisson arrival rate (requests/s); 0: all arrive at t=0."),
+    lengths: str = typer.Option("fixed:512:128", help="fixed:P:D, uniform:MIN:MAX[:RATIO], zipf:THETA:MIN:MAX[:RATIO], trace:FILE.csv"),
+    batch_size_cap: int = typer.Option(128, "--batch-size-cap", min=1, help="Most sequences in one iteration."),
+    chunk_size: int = typer.Option(512, "--chunk-size", min=1, help="sarathi: token budget per iteration."),
+    max_tokens_in_batch: int = typer.Option(4096, "--max-tokens-in-batch", min=1, help="vllm: prefill token budget."),
+    block_size: int = typer.Option(16, "--kv-block-size", min=1),
+    precision: str = typer.Option("fp16", help="Activation precision."),
+    weight_dtype: Optional[str] = typer.Option(None, "--weight-dtype", help="int8 or int4 weight-only quantisation."),
+    tp: int = typer.Option(1, "--tp", min=1, help="Tensor-parallel GPUs per replica."),
+    runtime: str = typer.Option("graph", help="graph (CUDA graphs: kernel times back to back) or eager."),
+    seed: int = typer.Option(42, help="Random seed of arrivals and lengths."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o"),
+    vidur_out: Optional[Path] = typer.Option(None, "--vidur-out", help="Also write VIDUR's inputs for the same scenario here."),
+) -> None:
+    """Simulate one serving replica: TTFT, TPOT and E2E with P50/P99, throughput (VIDUR's metrics)."""
+    from graphs.llm.scenario import ServingScenario
+    from graphs.plugins import get_plugins
+    if fmt not in ("table", "json"):
+        raise GraphsError("--format: table or json")
+    sc = ServingScenario(model=model, hardware=hardware, num_requests=requests, qps=qps or None,
+                         lengths=parse_lengths(lengths), scheduler=scheduler, batch_size_cap=batch_size_cap,
+                         chunk_size=chunk_size, max_tokens_in_batch=max_tokens_in_batch, block_size=block_size,
+                         precision=precision, weight_dtype=weight_dtype, tp=tp, runtime=runtime, seed=seed)
+    gp = get_plugins()
+    res, _ = run_scenario(sc, gp)
+    s = res.summary()
+    written = []
+    if vidur_out is not None:
+        from graphs.tools import get_tool
+        tool = get_tool("vidur", gp)
+        from graphs_vidur import from_scenario  # the adapter's thin converter
+        written = [str(p) for p in tool.write_inputs(from_scenario(sc, gp, vidur_out), vidur_out)]
+    if fmt == "json":
+        _write(json.dumps({"scenario": sc.to_dict(), "summary": s, "vidur_inputs": written}, indent=2), output)
+        return
+    from rich.table import Table
+    t = Table(title=f"{model} on {hardware}: {requests} requests, {scheduler}, "
+                    f"{'Poisson ' + format(qps, 'g') + ' req/s' if qps else 'all at t=0'}, lengths {lengths}, seed {seed}",
+              title_justify="left")
+    for c in ("metric", "mean", "P50", "P90", "P99"):
+        t.add_column(c, justify="left" if c == "metric" else "right")
+    for key, label in (("ttft_s", "TTFT"), ("tpot_s", "TPOT"), ("tbt_s", "time between tokens"), ("e2e_s", "E2E"),
+                       ("scheduling_delay_s", "scheduling delay")):
+        st = s[key]
+        t.add_row(label, *(_ms(st[k]) for k in ("mean", "p50", "p90", "p99")))
+    info = (f"throughput {s['throughput_req_s']:.2f} req/s, {s['output_tokens_per_s']:,.0f} output tokens/s; "
+            f"{s['iterations']} iterations, {s['preemptions']} preemptions, {s['kv_blocks']} KV blocks of {block_size}; "
+            f"simulated in {s['sim_wall_s']:.2f} s ({s['simulated_requests_per_wall_s']:,.0f} requests/s)")
+    _print([t, info] + ([f"VIDUR inputs: {', '.join(written)}"] if written else []), output)
+
+
+# --- graphs systems ------------------------------------------------------------------------------
+@systems_app.command("list")
+def systems_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Shipped multi-GPU systems."""
+    from rich.table import Table
+    from graphs.distributed.system import builtin_systems
+    systems = builtin_systems()
+    if as_json:
+        typer.echo(json.dumps([s.model_dump(mode="json") for s in systems.values()], indent=2))
+        return
+    t = Table(title=f"{len(systems)} system(s)", title_justify="left")
+    for c in ("id", "device", "GPUs/node", "intra-node", "GB/s/dir", "inter-node", "GB/s/dir"):
+        t.add_column(c)
+    for s in systems.values():
+        t.add_row(s.id, s.device, str(s.node_size), s.intra_node.name, f"{s.intra_node.bandwidth.si / 1e9:g}",
+                  s.inter_node.name if s.inter_node else "–",
+                  f"{s.inter_node.bandwidth.si / 1e9:g}" if s.inter_node else "–")
+    _print([t], None)
+
+
+@systems_app.command("show")
+def systems_show(system: str = typer.Argument(..., help="System id or YAML file.")) -> None:
+    """One system's numbers with their sources."""
+    from rich.table import Table
+    from graphs.distributed.system import find_system
+    s = find_system(system)
+    if s is None:
+        raise GraphsError(f"unknown system {system!r} (see `graphs systems list`)")
+    t = Table(title=f"{s.name} ({s.id}), device {s.device}", title_justify="left")
+    t.add_column("field")
+    t.add_column("value", justify="right")
+    t.add_column("source", overflow="fold")
+    for path, src in s.all_sources():
+        node: Any = s
+        for part in path.split("."):
+            node = getattr(node, part)
+        t.add_row(path, str(node), escape(src))
+    _print([t] + ([s.notes] if s.notes else []), None)
+
+
+@systems_app.command("collective")
+def systems_collective(
+    system: str = typer.Argument(..., help="System id or YAML file."),
+    collective: str = typer.Option("all_reduce", "--collective", "-c"),
+    size: str = typer.Option("64MB", "--size", help="Bytes (suffixes KB, MB, GB, KiB, MiB, GiB)."),
+    gpus: int = typer.Option(8, "--gpus", min=1),
+    per_node: Optional[int] = typer.Option(None, "--per-node", help="GPUs of the group per node (default: packed)."),
+    algorithm: str = typer.Option("auto", help="auto, ring, tree or in_network."),
+) -> None:
+    """Time of one collective on a system (α–β model)."""
+    from graphs.distributed.collectives import CollectiveModel
+    from graphs.distributed.system import find_system
+    s = find_system(system)
+    if s is None:
+        raise GraphsError(f"unknown system {system!r} (see `graphs systems list`)")
+    s.check_gpus(gpus)
+    nb = parse_size(size)
+    cm = CollectiveModel.for_system(s, algorithm)
+    t = cm.time(collective, nb, gpus, per_node)
+    typer.echo(f"{collective} of {fmt_si(nb, 'B')} over {gpus} GPU(s) on {s.id}: {fmt_si(t, 's')} "
+               f"(algorithm bandwidth {fmt_si(nb / t if t else 0, 'B/s')})")
+
+
+def parse_size(text: str) -> float:
+    units = {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "KB": 1e3, "MB": 1e6, "GB": 1e9, "B": 1}
+    t = text.strip().upper()
+    for u, f in units.items():
+        if t.endswith(u):
+            try:
+                return float(t[: -len(u)]) * f
+            except ValueError:
+                break
+    try:
+        return float(t)
+    except ValueError:
+        raise GraphsError(f"--size {text!r}: expected bytes, e.g. 64MB or 1GiB") from None
