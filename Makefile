@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 DISTS  := $(sort $(patsubst %/pyproject.toml,%,$(shell find core frontends_* mappers_* plugins -name pyproject.toml -not -path '*/template*' -not -path '*/.venv/*' 2>/dev/null)))
 STAMP  := $(VENV)/.graphs-installed
 
-.PHONY: setup test test-slow bench clean
+.PHONY: setup test test-slow bench measure-host accuracy clean
 setup: $(STAMP)
 
 $(STAMP): constraints-dev.txt pyproject.toml $(addsuffix /pyproject.toml,$(DISTS))
@@ -25,6 +25,15 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/analysis_speed.py
+
+# the host CPU loop: benchmark full + models, calibrate (held-out models), validate; rewrites the
+# committed data in mappers_cpu/src/graphs_mappers_cpu/data/{measurements,calibration}.
+# On a quiet machine: make measure-host; on a shared one: make measure-host MEASURE_ARGS="--threads 1 --statistic min"
+measure-host: $(STAMP)
+	$(PY) benchmarks/measure_host.py $(MEASURE_ARGS)
+
+accuracy: $(STAMP)
+	$(PY) benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV)

@@ -107,8 +107,9 @@ class Runner(Protocol):
     def suite(self, name: str) -> list[BenchCase]:
         """The cases of a named suite (``quick``, ``full``, ``models`` ...)."""
 
-    def run(self, case: BenchCase) -> Measurement:
-        """Measure one case."""
+    def run(self, case: BenchCase) -> Measurement | Sequence[Measurement]:
+        """Measure one case: one measurement, or several whose first is the case itself (e.g. a
+        whole model followed by each of its kernels timed in isolation)."""
 
 
 def run_cases(runner: Runner, cases: Sequence[BenchCase], store: ResultsStore,
@@ -130,14 +131,18 @@ def run_cases(runner: Runner, cases: Sequence[BenchCase], store: ResultsStore,
         try:
             for c in members:
                 try:
-                    m = runner.run(c)
+                    got = runner.run(c)
                 except KeyboardInterrupt:
                     raise
                 except Exception as e:  # one bad case must not lose the rest
                     if progress:
                         progress(c, None, f"{type(e).__name__}: {e}")
                     continue
-                done.append(m)
+                ms = [got] if isinstance(got, Measurement) else list(got)
+                if not ms:
+                    continue
+                m = ms[0]
+                done.extend(ms)
                 if progress:
                     progress(c, m, None)
         finally:

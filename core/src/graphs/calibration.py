@@ -7,14 +7,22 @@ the measured/roofline ratio ``r(x)``: piecewise-linear in log-log space through 
 percentiles) give the interval. Inside ``[x_min, x_max]`` an estimate is CALIBRATED; within
 a factor ``NEAR`` outside it (the curve held flat at its end) INTERPOLATED; beyond that the
 family's prior is used and the estimate is THEORETICAL.
+
+A device distribution ships its calibration with its spec; a user fits their own with
+``graphs calibrate --hardware ID`` (:mod:`graphs.calibrate`), which writes
+:func:`user_calibration_path` — ``$GRAPHS_CALIBRATION_DIR/<id>.yaml``, else
+``~/.local/share/graphs/calibration/<id>.yaml`` (``XDG_DATA_HOME`` honoured). When that file
+exists it takes precedence over the shipped one (:meth:`graphs.plugins.GraphsPlugins.mapper_for`);
+``graphs analyze --calibration FILE`` names one explicitly.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -48,6 +56,7 @@ class Curve(_M):
     n: int = Field(ge=1, description="measurements fitted")
     x_min: float = Field(gt=0)
     x_max: float = Field(gt=0)
+    transferred_from: str | None = Field(None, description="set when this curve was fitted on other devices")
 
     @field_validator("points")
     @classmethod
@@ -94,12 +103,39 @@ class Calibration(_M):
     curves: dict[str, Curve] = Field(default_factory=dict, description="by canonical kind, else category")
     kernel_overhead: Overhead | None = None
     model_overhead: Overhead | None = None
+    model_overhead_fraction: float | None = Field(None, ge=0, description=(
+        "per-model overhead proportional to the kernels' time: model = (1 + f) × Σ kernels + model_overhead "
+        "(eager kernels run slower inside a model than timed alone: cold caches, allocation)"))
+    model_residuals: Residuals | None = Field(None, description=(
+        "measured / estimated time of the fitted model runs: the 90 % interval of a model estimate"))
+    conditions: dict[str, Any] = Field(default_factory=dict, description=(
+        "what the measurements were taken under (threads, cpu model, torch version ...); a family "
+        "engine may refuse a calibration whose conditions differ from the estimate's"))
 
     def curve_for(self, kind: str, category: str) -> Curve | None:
         return self.curves.get(kind) or self.curves.get(category)
 
     def dump(self, path: str | Path) -> None:
         Path(path).write_text(yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False))
+
+
+def user_calibration_dir() -> Path:
+    env = os.environ.get("GRAPHS_CALIBRATION_DIR")
+    if env:
+        return Path(env)
+    base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / "graphs" / "calibration"
+
+
+def user_calibration_path(hw_id: str) -> Path:
+    """Where ``graphs calibrate`` writes (and every command looks for) the user's calibration of ``hw_id``."""
+    return user_calibration_dir() / f"{hw_id}.yaml"
+
+
+def find_user_calibration(hw_id: str) -> Calibration | None:
+    """The user's calibration of ``hw_id`` if the file exists (SpecError if it is broken)."""
+    p = user_calibration_path(hw_id)
+    return load_calibration(p) if p.is_file() else None
 
 
 def load_calibration(path: str | Path) -> Calibration:

@@ -32,6 +32,9 @@ app.add_typer(plugins_app, name="plugins")
 app.add_typer(zoo_app, name="zoo")
 tools_app = typer.Typer(no_args_is_help=True, help="Third-party tool adapters (Timeloop, ASTRA-sim, VIDUR, NeuSight, nn-Meter).")
 app.add_typer(tools_app, name="tools")
+from graphs.llm.cli import serving_app, systems_app  # noqa: E402  (LLM serving simulation, multi-GPU systems)
+app.add_typer(serving_app, name="serving")
+app.add_typer(systems_app, name="systems")
 
 
 class Format(str, enum.Enum):
@@ -82,12 +85,46 @@ def analyze(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json or csv."),
     kernels: int = typer.Option(8, help="Show the N slowest kernels in table output (0: none)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file instead of stdout."),
+    calibration: Optional[Path] = typer.Option(None, "--calibration", help="Use this calibration file (default: the device's own, or yours from `graphs calibrate`)."),
+    # --- LLM modes: serving phases and multi-GPU training (graphs/llm/cli.py; docs/llm_serving.md, docs/distributed.md)
+    mode: str = typer.Option("infer", "--mode", help="infer (one forward pass), serve (LLM TTFT/TPOT/memory) or train (training step on a multi-GPU system)."),
+    prompt_len: int = typer.Option(512, "--prompt-len", min=1, help="serve: prompt tokens per request."),
+    gen_len: int = typer.Option(128, "--gen-len", min=1, help="serve: generated tokens per request."),
+    weight_dtype: Optional[str] = typer.Option(None, "--weight-dtype", help="serve: int8 or int4 weight-only quantisation."),
+    kv_dtype: Optional[str] = typer.Option(None, "--kv-dtype", help="serve: KV-cache precision (default: --precision)."),
+    kv_cache: str = typer.Option("paged", "--kv-cache", help="serve: paged or contiguous KV cache."),
+    kv_block_size: int = typer.Option(16, "--kv-block-size", min=1, help="serve: tokens per KV block (paged)."),
+    max_seq_len: Optional[int] = typer.Option(None, "--max-seq-len", min=1, help="serve: tokens reserved per sequence (contiguous)."),
+    attention: str = typer.Option("fused", "--attention", help="serve/train: fused (FlashAttention) or unfused attention."),
+    runtime: Optional[str] = typer.Option(None, "--runtime", help="graph (CUDA graphs; serve default) or eager (train default)."),
+    gpu_memory_utilization: float = typer.Option(0.9, "--gpu-memory-utilization", help="serve: share of memory the engine may use."),
+    dp: int = typer.Option(1, "--dp", min=1, help="train: data-parallel degree."),
+    tp: int = typer.Option(1, "--tp", min=1, help="serve/train: tensor-parallel degree."),
+    pp: int = typer.Option(1, "--pp", min=1, help="train: pipeline stages."),
+    ep: int = typer.Option(1, "--ep", min=1, help="train: expert-parallel degree (MoE)."),
+    micro_batches: int = typer.Option(1, "--micro-batches", min=1, help="train: micro-batches per step."),
+    schedule: str = typer.Option("1f1b", "--schedule", help="train: 1f1b or gpipe."),
+    dp_overlap: float = typer.Option(1.0, "--dp-overlap", help="train: share of the last backward hiding the gradient all-reduce."),
+    tp_overlap: float = typer.Option(0.0, "--tp-overlap", help="train: share of TP all-reduces hidden behind compute."),
+    backward_factor: float = typer.Option(2.0, "--backward-factor", help="train: backward time / forward time."),
+    recompute: bool = typer.Option(False, "--recompute", help="train: full activation recomputation."),
+    optimizer: bool = typer.Option(True, "--optimizer/--no-optimizer", help="train: include the Adam step."),
+    # --- end of LLM mode options
 ) -> None:
-    """Estimate one forward pass of MODEL on one or more devices."""
+    """Estimate one forward pass of MODEL on one or more devices (or, with --mode, LLM serving / training)."""
     from graphs.estimate import estimate
     from graphs.frontends import LoadOptions, load_model, parse_input_shapes
     from graphs.report import console, estimate_table, kernel_table, results_csv, results_json
 
+    if mode != "infer":  # --- LLM modes: everything lives in graphs/llm/cli.py
+        from graphs.llm.cli import analyze_llm
+        llm = dict(prompt_len=prompt_len, gen_len=gen_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
+                   kv_cache=kv_cache, kv_block_size=kv_block_size, max_seq_len=max_seq_len, attention=attention,
+                   runtime=runtime, gpu_memory_utilization=gpu_memory_utilization, dp=dp, tp=tp, pp=pp, ep=ep,
+                   micro_batches=micro_batches, schedule=schedule, dp_overlap=dp_overlap, tp_overlap=tp_overlap,
+                   backward_factor=backward_factor, recompute=recompute, optimizer=optimizer)
+        return analyze_llm(model=model, hardware=hardware, mode=mode, batch=batch, seq_len=seq_len, precision=precision,
+                           fmt=fmt.value, output=output, kernels=kernels, calibration=calibration, o=llm)
     if fusion not in ("auto", "default", "none"):
         raise GraphsError(f"--fusion {fusion!r}: expected auto, default or none")
     gp = _plugins()
@@ -96,9 +133,16 @@ def analyze(
         raise GraphsError("--hardware: give at least one hardware id (see `graphs hardware list`)")
     for h in hw_ids:
         gp.hardware_entry(h)  # fail fast on unknown hardware, before tracing
+    cal = None
+    if calibration is not None:
+        from graphs.calibration import load_calibration
+        cal = load_calibration(calibration)
+        other = [h for h in hw_ids if gp.hardware_entry(h).spec.id != cal.device]
+        if other:
+            raise GraphsError(f"--calibration {calibration.name} is for {cal.device!r}, not {', '.join(other)}")
     opts = LoadOptions(batch=batch, seq_len=seq_len, input_shapes=parse_input_shapes(input_shape))
     graph = load_model(model, opts, gp)
-    results = [estimate(graph, h, gp, fusion=fusion, precision=precision) for h in hw_ids]
+    results = [estimate(graph, h, gp, fusion=fusion, precision=precision, calibration=cal) for h in hw_ids]
     if fmt is Format.json:
         _emit(results_json(results), output)
     elif fmt is Format.csv:
@@ -196,6 +240,97 @@ def benchmark(
             console(stderr=True).print(f"[yellow]failed:[/] {escape(f)}")
 
 
+@app.command()
+def calibrate(
+    hardware: str = typer.Option(..., "--hardware", "-H", help="Hardware id (or spec YAML) whose measurements to fit."),
+    store: Optional[Path] = typer.Option(None, "--store", help="Results store (default $GRAPHS_STORE or ~/.local/share/graphs/results.sqlite)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Calibration file to write (default $GRAPHS_CALIBRATION_DIR/ID.yaml or ~/.local/share/graphs/calibration/ID.yaml)."),
+    holdout: Optional[str] = typer.Option(None, "--holdout", help="MODEL,... whose runs and kernels are not fitted (validate scores them)."),
+    statistic: str = typer.Option("median", help="Time of a measurement: median of its repeats, or min (the undisturbed time on a shared machine)."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was fitted as JSON."),
+) -> None:
+    """Fit a calibration (efficiency curves, dispatch and model overheads) from measurements in the store."""
+    from graphs.calibrate import calibrate as fit
+    from graphs.calibration import user_calibration_path
+    from graphs.report import console
+    from graphs.store import ResultsStore
+
+    gp = _plugins()
+    hw_id = gp.hardware_entry(hardware).spec.id
+    if store is not None and not store.is_file():
+        raise GraphsError(f"--store {store}: no such results store")
+    with ResultsStore(store) as db:
+        cal, rep = fit(db, hardware, gp, holdout=(holdout or "").split(","), statistic=statistic)
+    dest = output or user_calibration_path(hw_id)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise GraphsError(f"cannot create {dest.parent}: {e.strerror or e}") from None
+    import yaml
+    _emit(yaml.safe_dump(cal.model_dump(mode="json"), sort_keys=False), dest)
+    rep["written"] = str(dest)
+    if as_json:
+        typer.echo(json.dumps(rep, indent=2, default=str))
+        return
+    from graphs.validation import calibration_table
+    con = console()
+    con.print(calibration_table(cal, rep))
+    con.print(f"wrote {dest}")
+
+
+@app.command()
+def validate(
+    hardware: Optional[str] = typer.Option(None, "--hardware", "-H", help="Hardware id (or spec YAML) whose measurements to score."),
+    data: Optional[Path] = typer.Option(None, "--data", help="A directory laid out like ../shared/data/neusight (device_configs/, labels/<GPU>/): score whole-model labels per row and per GPU."),
+    leave_one_out: bool = typer.Option(False, "--leave-one-out", help="--data: predict each GPU from calibrations of the other GPUs only."),
+    store: Optional[Path] = typer.Option(None, "--store", help="Results store (default $GRAPHS_STORE or ~/.local/share/graphs/results.sqlite)."),
+    models: Optional[str] = typer.Option(None, "--models", help="MODEL,... to score (default: every measured model)."),
+    calibration: Optional[Path] = typer.Option(None, "--calibration", help="Calibration file to score (default: the device's own, e.g. from `graphs calibrate`)."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json (everything) or csv (one row per model run)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file instead of stdout."),
+    statistic: Optional[str] = typer.Option(None, help="median or min (default: what the calibration was fitted on)."),
+) -> None:
+    """Estimates against measurements: MAPE, max APE, Spearman, interval coverage, composition gap, per model and kernel."""
+    from graphs.calibration import load_calibration
+    from graphs.report import console, rows_csv
+    from graphs.store import ResultsStore
+    from graphs.validation import validate as score, validation_tables
+
+    gp = _plugins()
+    if data is not None:  # --- labelled data directory (NeuSight layout): graphs.datasets.validate
+        _validate_data_dir(data, gp, leave_one_out, fmt, output)
+        return
+    if hardware is None:
+        raise GraphsError("give --hardware ID (measurements in the store) or --data DIR (a labelled data directory)")
+    if store is not None and not store.is_file():
+        raise GraphsError(f"--store {store}: no such results store")
+    cal = load_calibration(calibration) if calibration else None
+    with ResultsStore(store) as db:
+        rep = score(db, hardware, gp, calibration=cal, models=(models or "").split(",") if models else (),
+                    statistic=statistic)
+    if fmt is Format.json:
+        _emit(json.dumps(rep.to_dict(), indent=2, default=str), output)
+        return
+    if fmt is Format.csv:
+        from dataclasses import asdict
+        rows = [asdict(r) for r in rep.models]
+        _emit(rows_csv(rows[0].keys() if rows else ["model"], [r.values() for r in rows]), output)
+        return
+    tables = validation_tables(rep)
+    if output:
+        from rich.console import Console
+        with open(output, "w", encoding="utf-8") as fh:
+            c = Console(file=fh, width=160)
+            for t in tables:
+                c.print(t)
+        return
+    con = console()
+    for t in tables:
+        con.print(t)
+    for s in rep.skipped:
+        console(stderr=True).print(f"[yellow]skipped:[/] {escape(s)}")
+
+
 @hardware_app.command("list")
 def hardware_list(
     family: Optional[str] = typer.Option(None, help="Only this family (gpu, cpu, accel, edge)."),
@@ -213,7 +348,7 @@ def hardware_list(
         s = entry.spec
         if family and s.family != family:
             continue
-        cal = "CALIBRATED" if entry.calibration else "THEORETICAL"
+        cal = "CALIBRATED" if gp.calibration_for(hw_id) else "THEORETICAL"
         rows.append({
             "id": hw_id, "name": s.name, "family": s.family, "vendor": s.vendor,
             "fp32_flops": s.peak("fp32"), "fp16_flops": s.peak("fp16") or s.peak("bf16"), "int8_ops": s.peak("int8"),
@@ -353,6 +488,36 @@ def zoo_list(as_json: bool = typer.Option(False, "--json")) -> None:
     console().print(t)
 
 
+def _validate_data_dir(data: Path, gp, leave_one_out: bool, fmt: "Format", output: Optional[Path]) -> None:
+    """`graphs validate --data DIR`: per-row and per-GPU APE of whole-model estimates against the labels."""
+    from rich.table import Table
+
+    from graphs.datasets.validate import validate_dir
+    from graphs.report import console, rows_csv
+
+    if not data.is_dir():
+        raise GraphsError(f"--data {data}: not a directory")
+    rep = validate_dir(data, gp, leave_one_out=leave_one_out)
+    if fmt is Format.json:
+        _emit(json.dumps(rep.to_dict(), indent=2, default=str), output)
+        return
+    if fmt is Format.csv:
+        cols = ("gpu", "device", "model", "seq", "batch", "measured_s", "predicted_s", "ape", "low_s", "high_s",
+                "confidence", "roofline_s")
+        _emit(rows_csv(cols, [[getattr(r, c) for c in cols] for r in rep.rows]), output)
+        return
+    t = Table(title=f"{data}: {len(rep.rows)} labelled rows" + (" (leave one GPU out)" if leave_one_out else ""),
+              title_justify="left")
+    for c in ("device", "rows", "MAPE", "max APE", "Spearman", "coverage", "roofline MAPE", "NeuSight (published)"):
+        t.add_column(c, justify="left" if c == "device" else "right")
+    for gpu, s in sorted(rep.per_gpu.items()):
+        pub = s.get("published_neusight")
+        t.add_row(s["device"], str(s["n"]), f"{s['mape']:.1f}%", f"{s['max_ape']:.1f}%", f"{s['spearman']:.3f}",
+                  f"{s['coverage']:.2f}" if s.get("coverage") is not None else "–", f"{s['mape_roofline']:.1f}%",
+                  f"{pub['mape']:.1f}%" if pub else "–")
+    console().print(t)
+
+
 def _diagnosis_table(diags, title: str):
     from rich.table import Table
     t = Table(title=title, title_justify="left")
@@ -391,6 +556,49 @@ def tools_doctor(name: str = typer.Argument(..., help="Tool adapter name, e.g. t
         console().print(_diagnosis_table([d], f"graphs tools doctor {name}"))
     if not d.ok:
         raise typer.Exit(1)
+
+
+@app.command("compare")
+def compare_cmd(
+    suite: str = typer.Option("measured", "--suite", "-s", help="measured (NeuSight labels, ground truth) or core (ResNet-50, BERT-base, Llama-2-7B on H100/A100)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, markdown, json or csv."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file instead of stdout."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Folder holding neusight/ (default $GRAPHS_DATA or ../shared/data)."),
+    store: Optional[Path] = typer.Option(None, "--store", help="core: results store with whole-model measurements to join."),
+    precision: Optional[str] = typer.Option(None, help="core: precision of the rows (default fp16)."),
+    gpus: Optional[str] = typer.Option(None, "--gpus", help="measured: only these GPU folders (comma-separated)."),
+    only: Optional[str] = typer.Option(None, "--only", help="Only these estimators (comma-separated; 'recorded' = all recorded sets)."),
+    no_ttfp: bool = typer.Option(False, "--no-ttfp", help="Skip the cold-start time-to-first-prediction subprocess."),
+    tool_inputs: Optional[Path] = typer.Option(None, "--tool-inputs", help="Keep the tools' written inputs (and runs) in this folder."),
+) -> None:
+    """Run every estimator on a suite and score it by the MTAP rubric (D1–D5), with failure classes F1–F4."""
+    from graphs.compare import FORMATS, compare, render, tables
+    from graphs.report import console
+
+    if fmt not in FORMATS:
+        raise GraphsError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    split = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None  # noqa: E731
+    if store is not None and not store.is_file():
+        raise GraphsError(f"--store {store}: no such results store")
+    comp = compare(suite, _plugins(), data=data, store=store, precision=precision, gpus=split(gpus), only=split(only),
+                   ttfp=not no_ttfp, tool_inputs=tool_inputs)
+    if fmt != "table":
+        _emit(render(comp, fmt), output)
+        return
+    if output:
+        from rich.console import Console
+        with open(output, "w", encoding="utf-8") as fh:
+            c = Console(file=fh, width=200)
+            for t in tables(comp):
+                c.print(t)
+        return
+    con = console()
+    if not con.is_terminal:
+        con.width = max(con.width, 180)   # a pipe gets the whole table, not an 80-column squeeze
+    for t in tables(comp):
+        con.print(t)
+    for n in comp.notes:
+        con.print(f"[dim]{escape(n)}[/]")
 
 
 def _install_plugin_commands() -> None:

@@ -98,6 +98,18 @@ class Mapper:
         mo = getattr(self.calibration, "model_overhead", None)
         return mo.value_s if mo is not None else self.spec.overhead("model_dispatch")
 
+    def model_overhead_fraction(self) -> float:
+        """Overhead per model run proportional to its kernels' time (calibrated; 0 without a calibration)."""
+        return float(getattr(self.calibration, "model_overhead_fraction", None) or 0.0)
+
+    def model_interval(self, value_s: float) -> tuple[float, float] | None:
+        """A model estimate's interval from the calibration's model-level residuals, if it has them
+        (else the kernel intervals add up)."""
+        res = getattr(self.calibration, "model_residuals", None)
+        if res is None:
+            return None
+        return value_s * min(res.q05, 1.0), value_s * max(res.q95, 1.0)
+
     def prior(self, kernel: Kernel) -> EfficiencyPrior:
         raise NotImplementedError(f"family {self.family!r} supplies no efficiency prior")
 
@@ -115,16 +127,30 @@ class Mapper:
             return t_c, "compute", comp.unit
         return t_m, "memory", mem.unit
 
+    def calibration_keys(self, kernel: Kernel) -> tuple[str, ...]:
+        """Curve keys of a kernel in a calibration file, most specific first (the first curve
+        that covers the kernel is used; :mod:`graphs.calibrate` fits the same keys)."""
+        return (kernel.kind, kernel.category.value)
+
+    def for_measurements(self, conditions: Mapping[str, Any]) -> "Mapper":
+        """This engine set up like the runs that produced measurements (e.g. their CPU thread
+        count, from ``conditions``), for fitting and scoring; families override."""
+        return self
+
     def calibrated_ratio(self, kernel: Kernel, t_roof: float) -> tuple[float, float, float, ConfidenceLevel] | None:
         """(median, low, high, confidence) of measured/roofline from this device's calibration, if it covers the kernel."""
         cal = self.calibration
-        curve = cal.curve_for(kernel.kind, kernel.category.value) if cal is not None and hasattr(cal, "curve_for") else None
-        if curve is None or t_roof <= 0:
+        curves = getattr(cal, "curves", None) if cal is not None else None
+        if not curves or t_roof <= 0:
             return None
-        level = curve.confidence(t_roof)
-        if level is None:
+        for key in self.calibration_keys(kernel):
+            curve = curves.get(key)
+            level = curve.confidence(t_roof) if curve is not None else None
+            if level is not None:
+                break
+        else:
             return None
-        if getattr(cal, "transferred_from", None):
+        if getattr(cal, "transferred_from", None) or getattr(curve, "transferred_from", None):
             level = min(level, ConfidenceLevel.INTERPOLATED)
         r = curve.ratio(t_roof)
         res = curve.residuals

@@ -231,15 +231,24 @@ class GraphsPlugins:
             raise UnknownHardwareError(f"unknown hardware {hw_id!r}{installed}{hint}")
         return self.hardware[key]
 
-    def mapper_for(self, hw_id: str):
-        """A family engine instance bound to the device's spec and calibration."""
+    def calibration_for(self, hw_id: str) -> Any:
+        """The device's calibration: the user's file (``graphs calibrate``) if there is one, else
+        the one its distribution registered (or None)."""
+        from graphs.calibration import find_user_calibration
+
+        entry = self.hardware_entry(hw_id)
+        return find_user_calibration(entry.spec.id) or entry.calibration
+
+    def mapper_for(self, hw_id: str, calibration: Any = None):
+        """A family engine instance bound to the device's spec and calibration (``calibration``
+        given explicitly, else :meth:`calibration_for`)."""
         entry = self.hardware_entry(hw_id)
         fam = entry.spec.family
         if fam not in self.mappers:
             raise UnknownHardwareError(
                 f"hardware {entry.spec.id!r} needs the {fam!r} family engine, which is not installed")
         cls, _ = self.mappers[fam]
-        return cls(entry.spec, entry.calibration)
+        return cls(entry.spec, calibration if calibration is not None else self.calibration_for(hw_id))
 
     def failed(self) -> list[PluginInfo]:
         return [p for p in self.plugins.values() if p.status != "ok"]

@@ -3,7 +3,8 @@
 Used by ``benchmarks/derive_cpu_priors.py`` (to time kernels and compare them with the
 mapper's roofline, so FLOPs and bytes are counted exactly as the pipeline counts them) and
 by the tests. Graph nodes use op types ``bench::<kind>`` with the canonical kinds' default
-formulas from :mod:`graphs.ops.kinds`.
+formulas from :mod:`graphs.ops.kinds` (no torch needed to build them); the eager callables
+come from the op cases the benchmark runners share (:func:`graphs_frontend_fx.measure.build_op`).
 """
 
 from __future__ import annotations
@@ -61,159 +62,102 @@ def _one(name: str, kind: str, ins: list[tuple[str, tuple[int, ...], str]], out:
     return Case(name, kind, b.build(), make, dict(attrs or {}))
 
 
-def _t():
-    import torch
-    return torch
+def _make(op: str, **dims: Any) -> Callable[[], Callable[[], Any]]:
+    """The eager callable, built by the PyTorch runners' op cases (graphs_frontend_fx.measure)."""
+    def make():
+        from graphs_frontend_fx.measure import build_op
+        return build_op(op, dims)
+    return make
 
 
 def mm(m: int, k: int, n: int) -> Case:
-    def make():
-        torch = _t()
-        a, b = torch.randn(m, k), torch.randn(k, n)
-        return lambda: torch.mm(a, b)
-    return _one(f"mm {m}x{k}x{n}", "matmul", [("a", (m, k), "float32"), ("b", (k, n), "float32")], (m, n), make)
+    return _one(f"mm {m}x{k}x{n}", "matmul", [("a", (m, k), "float32"), ("b", (k, n), "float32")], (m, n),
+                _make("mm", m=m, k=k, n=n))
 
 
 def bmm(bt: int, m: int, k: int, n: int) -> Case:
-    def make():
-        torch = _t()
-        a, b = torch.randn(bt, m, k), torch.randn(bt, k, n)
-        return lambda: torch.bmm(a, b)
     return _one(f"bmm {bt}x{m}x{k}x{n}", "matmul", [("a", (bt, m, k), "float32"), ("b", (bt, k, n), "float32")],
-                (bt, m, n), make)
+                (bt, m, n), _make("bmm", b=bt, m=m, k=k, n=n))
 
 
 def linear(m: int, k: int, n: int) -> Case:
-    def make():
-        torch = _t()
-        x, w, b = torch.randn(m, k), torch.randn(n, k), torch.randn(n)
-        return lambda: torch.nn.functional.linear(x, w, b)
     return _one(f"linear {m}x{k}->{n}", "linear", [("x", (m, k), "float32"), ("w", (n, k), "float32"),
-                                                    ("bias", (n,), "float32")], (m, n), make, params=("w", "bias"))
+                                                    ("bias", (n,), "float32")], (m, n), _make("linear", m=m, k=k, n=n),
+                params=("w", "bias"))
 
 
 def conv2d(n: int, c: int, h: int, co: int, k: int, stride: int = 1, groups: int = 1) -> Case:
     pad = k // 2
     ho = (h + 2 * pad - k) // stride + 1
-
-    def make():
-        torch = _t()
-        x, w = torch.randn(n, c, h, h), torch.randn(co, c // groups, k, k)
-        return lambda: torch.nn.functional.conv2d(x, w, None, stride, pad, 1, groups)
     tag = "dw" if groups > 1 else f"{k}x{k}"
     return _one(f"conv2d {tag} {n}x{c}x{h}x{h}->{co} s{stride}", "conv",
-                [("x", (n, c, h, h), "float32"), ("w", (co, c // groups, k, k), "float32")], (n, co, ho, ho), make,
+                [("x", (n, c, h, h), "float32"), ("w", (co, c // groups, k, k), "float32")], (n, co, ho, ho),
+                _make("conv2d", n=n, c=c, h=h, co=co, k=k, stride=stride, groups=groups),
                 {"groups": groups, "stride": (stride, stride), "padding": (pad, pad)}, params=("w",))
 
 
 def unary(kind: str, numel: int) -> Case:
-    def make():
-        torch = _t()
-        x = torch.randn(numel)
-        f = getattr(torch.nn.functional, kind) if kind != "sigmoid" else torch.sigmoid
-        return lambda: f(x)
-    return _one(f"{kind} {numel}", kind, [("x", (numel,), "float32")], (numel,), make)
+    return _one(f"{kind} {numel}", kind, [("x", (numel,), "float32")], (numel,), _make("unary", fn=kind, numel=numel))
 
 
 def binary(kind: str, numel: int) -> Case:
-    def make():
-        torch = _t()
-        x, y = torch.randn(numel), torch.randn(numel)
-        f = torch.add if kind == "add" else torch.mul
-        return lambda: f(x, y)
-    return _one(f"{kind} {numel}", kind, [("x", (numel,), "float32"), ("y", (numel,), "float32")], (numel,), make)
+    return _one(f"{kind} {numel}", kind, [("x", (numel,), "float32"), ("y", (numel,), "float32")], (numel,),
+                _make("binary", fn=kind, numel=numel))
 
 
 def layer_norm(rows: int, d: int) -> Case:
-    def make():
-        torch = _t()
-        x, w, b = torch.randn(rows, d), torch.randn(d), torch.randn(d)
-        return lambda: torch.nn.functional.layer_norm(x, (d,), w, b)
     return _one(f"layer_norm {rows}x{d}", "layer_norm", [("x", (rows, d), "float32"), ("w", (d,), "float32"),
-                                                          ("b", (d,), "float32")], (rows, d), make, params=("w", "b"))
+                                                          ("b", (d,), "float32")], (rows, d),
+                _make("layer_norm", rows=rows, d=d), params=("w", "b"))
 
 
 def batch_norm(n: int, c: int, h: int) -> Case:
-    def make():
-        torch = _t()
-        x = torch.randn(n, c, h, h)
-        rm, rv, w, b = torch.zeros(c), torch.ones(c), torch.ones(c), torch.zeros(c)
-        return lambda: torch.nn.functional.batch_norm(x, rm, rv, w, b, False)
     ins = [("x", (n, c, h, h), "float32")] + [(p, (c,), "float32") for p in ("rm", "rv", "w", "b")]
-    return _one(f"batch_norm {n}x{c}x{h}x{h}", "batch_norm", ins, (n, c, h, h), make, params=("rm", "rv", "w", "b"))
+    return _one(f"batch_norm {n}x{c}x{h}x{h}", "batch_norm", ins, (n, c, h, h), _make("batch_norm", n=n, c=c, h=h),
+                params=("rm", "rv", "w", "b"))
 
 
 def softmax(shape: tuple[int, ...]) -> Case:
-    def make():
-        torch = _t()
-        x = torch.randn(*shape)
-        return lambda: torch.softmax(x, -1)
-    return _one(f"softmax {'x'.join(map(str, shape))}", "softmax", [("x", shape, "float32")], shape, make)
+    return _one(f"softmax {'x'.join(map(str, shape))}", "softmax", [("x", shape, "float32")], shape,
+                _make("softmax", shape=shape))
 
 
 def reduce_sum(rows: int, cols: int) -> Case:
-    def make():
-        torch = _t()
-        x = torch.randn(rows, cols)
-        return lambda: torch.sum(x, -1)
-    return _one(f"sum {rows}x{cols}", "sum", [("x", (rows, cols), "float32")], (rows,), make)
+    return _one(f"sum {rows}x{cols}", "sum", [("x", (rows, cols), "float32")], (rows,),
+                _make("sum", rows=rows, cols=cols))
 
 
 def max_pool(n: int, c: int, h: int) -> Case:
     ho = (h + 2 - 3) // 2 + 1
-
-    def make():
-        torch = _t()
-        x = torch.randn(n, c, h, h)
-        return lambda: torch.nn.functional.max_pool2d(x, 3, 2, 1)
     return _one(f"max_pool 3x3s2 {n}x{c}x{h}x{h}", "max_pool", [("x", (n, c, h, h), "float32")], (n, c, ho, ho),
-                make, {"kernel": (3, 3)})
+                _make("max_pool", n=n, c=c, h=h), {"kernel": (3, 3)})
 
 
 def global_avg_pool(n: int, c: int, h: int) -> Case:
-    def make():
-        torch = _t()
-        x = torch.randn(n, c, h, h)
-        return lambda: torch.nn.functional.adaptive_avg_pool2d(x, 1)
     return _one(f"adaptive_avg_pool {n}x{c}x{h}x{h}", "adaptive_avg_pool", [("x", (n, c, h, h), "float32")],
-                (n, c, 1, 1), make)
+                (n, c, 1, 1), _make("avg_pool", n=n, c=c, h=h))
 
 
 def transpose(b: int, s: int, d: int) -> Case:
-    def make():
-        torch = _t()
-        x = torch.randn(b, s, d)
-        return lambda: x.transpose(1, 2).contiguous()
-    return _one(f"transpose.contiguous {b}x{s}x{d}", "transpose", [("x", (b, s, d), "float32")], (b, d, s), make)
+    return _one(f"transpose.contiguous {b}x{s}x{d}", "transpose", [("x", (b, s, d), "float32")], (b, d, s),
+                _make("transpose", b=b, s=s, d=d))
 
 
 def concat(n: int, c: int, h: int) -> Case:
-    def make():
-        torch = _t()
-        x, y = torch.randn(n, c, h, h), torch.randn(n, c, h, h)
-        return lambda: torch.cat([x, y], 1)
     return _one(f"cat {n}x{c}x{h}x{h} x2", "concat", [("x", (n, c, h, h), "float32"), ("y", (n, c, h, h), "float32")],
-                (n, 2 * c, h, h), make)
+                (n, 2 * c, h, h), _make("cat", n=n, c=c, h=h))
 
 
 def embedding(vocab: int, d: int, b: int, s: int) -> Case:
-    def make():
-        torch = _t()
-        table, idx = torch.randn(vocab, d), torch.randint(0, vocab, (b, s))
-        return lambda: torch.nn.functional.embedding(idx, table)
     return _one(f"embedding {vocab}x{d} [{b}x{s}]", "embedding", [("table", (vocab, d), "float32"),
-                                                                  ("idx", (b, s), "int64")], (b, s, d), make,
-                params=("table",))
+                                                                  ("idx", (b, s), "int64")], (b, s, d),
+                _make("embedding", vocab=vocab, d=d, b=b, s=s), params=("table",))
 
 
 def attention(b: int, h: int, s: int, d: int) -> Case:
-    def make():
-        torch = _t()
-        q, k, v = torch.randn(b, h, s, d), torch.randn(b, h, s, d), torch.randn(b, h, s, d)
-        return lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v)
     shp = (b, h, s, d)
     return _one(f"sdpa {b}x{h}x{s}x{d}", "attention", [("q", shp, "float32"), ("k", shp, "float32"),
-                                                       ("v", shp, "float32")], shp, make)
+                                                       ("v", shp, "float32")], shp, _make("sdpa", b=b, h=h, s=s, d=d))
 
 
 def default_cases() -> list[Case]:

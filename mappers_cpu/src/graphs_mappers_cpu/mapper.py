@@ -15,8 +15,14 @@ time(kernel) = roofline(kernel) × prior + dispatch overhead
   interpolates linearly between the curve's 1-thread and all-thread measurements.
   Without a curve (a YAML device spec), the smallest memory level whose size holds ``W``
   (per-core sizes × threads) gives the bandwidth, else main memory.
-* **prior** — measured/roofline ratios per kernel class from the priors file chosen for
-  this CPU (:mod:`graphs_mappers_cpu.priors`); intervals are its 5th/95th percentiles.
+* **calibration** — when a calibration fitted on this CPU model at this thread count applies
+  (``graphs calibrate``, or shipped in ``data/calibration``; :mod:`graphs_mappers_cpu.calib`),
+  its curve for ``<kind>.<precision>`` (else ``<category>.<precision>``; grouped and
+  depthwise convolutions have their own) gives the ratio and its residual interval, and its
+  dispatch overhead replaces ``kernel_launch``: CALIBRATED inside the fitted range;
+* **prior** — otherwise measured/roofline ratios per kernel class from the priors file chosen
+  for this CPU (:mod:`graphs_mappers_cpu.priors`); intervals are its 5th/95th percentiles; at
+  most INTERPOLATED (a prior is one ratio per class, not a validated calibration).
 * **overheads** — ``kernel_launch`` (eager dispatch through an ``nn.Module`` call, measured)
   per kernel, plus, for an output of at least ``alloc_fresh_threshold`` bytes (32 MiB: glibc
   maps such allocations fresh on every call), its page-fault time at the measured
@@ -38,6 +44,7 @@ from graphs.mapper import EfficiencyPrior, Mapper, Rate
 from graphs.partition import Kernel
 from graphs.results import ConfidenceLevel
 
+from graphs_mappers_cpu import calib as _calib
 from graphs_mappers_cpu import priors as _priors
 from graphs_mappers_cpu.spec import CPUParams
 
@@ -67,6 +74,8 @@ class CPUMapper(Mapper):
             raise GraphsError(f"threads must be at least 1, got {threads}")
         self.threads = threads
         self._notes: list[str] = [f"{threads} thread(s) on {self.cores} core(s); fusion default 'none' (eager)"]
+        self._given_calibration = calibration
+        self.calibration = self._applicable(calibration)
         self.priors = priors if priors is not None else _priors.select(
             p.cpu_model, p.signature, p.microarch, p.isa, int(p.simd_bits.value), spec.vendor, p.priors,
             threads=threads)
@@ -75,6 +84,32 @@ class CPUMapper(Mapper):
             pt = self.priors.threads
             if pt and pt != threads:
                 self._notes.append(f"priors were measured with {pt} thread(s), estimate assumes {threads}")
+
+    def _applicable(self, cal):
+        """``cal`` if it was fitted on this CPU model at this thread count, else the shipped one that was."""
+        p: CPUParams = self.params
+        why = _calib.mismatch(cal, p.cpu_model, self.threads) if cal is not None else None
+        if why is None:
+            if cal is not None:
+                self._notes.append(f"calibration: {getattr(cal, 'source', '')}")
+            return cal
+        other = _calib.shipped_calibration(p.cpu_model, p.signature, self.threads)
+        self._notes.append(f"{why}: " + (f"used the shipped {_calib.shipped_path(p.cpu_model, p.signature, self.threads).name}"
+                                          if other is not None else "not used (priors only)"))
+        return other
+
+    def for_measurements(self, conditions) -> "CPUMapper":
+        """The same CPU at the thread count the measurements were taken with."""
+        t = conditions.get("threads") if conditions else None
+        if not t or int(t) == self.threads:
+            return self
+        return CPUMapper(self.spec, self._given_calibration, threads=int(t))
+
+    def calibration_keys(self, kernel: Kernel) -> tuple[str, ...]:
+        return _calib.curve_keys(kernel, self.precision_of(kernel))
+
+    def kernel_overhead_calibrated(self, kernel: Kernel) -> float:
+        return self.kernel_overhead(kernel)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -151,7 +186,11 @@ class CPUMapper(Mapper):
         return kernel.bytes_written / 2**20 * (per_1.si + frac * (per_all.si - per_1.si))
 
     def kernel_overhead(self, kernel: Kernel) -> float:
-        return self.spec.overhead("kernel_launch") + self.alloc_time(kernel)
+        """Dispatch (the calibration's, measured on tiny ops, else the spec's ``kernel_launch``) plus
+        page faults of a freshly mapped output; for every kernel, calibrated curve or prior."""
+        ko = getattr(self.calibration, "kernel_overhead", None)
+        base = ko.value_s if ko is not None else self.spec.overhead("kernel_launch")
+        return base + self.alloc_time(kernel)
 
     # --- priors & confidence ----------------------------------------------------------------------
     def _lookup(self, kernel: Kernel) -> tuple[EfficiencyPrior, ConfidenceLevel]:
@@ -172,7 +211,8 @@ class CPUMapper(Mapper):
         return self._lookup(kernel)[0]
 
     def confidence(self, kernel: Kernel) -> ConfidenceLevel:
-        return self._lookup(kernel)[1]
+        """A prior is not a calibration: at most INTERPOLATED (CALIBRATED needs a calibration curve)."""
+        return min(self._lookup(kernel)[1], ConfidenceLevel.INTERPOLATED)
 
     def summary(self):
         s = dict(super().summary())

@@ -20,23 +20,26 @@ def graphs_register_mappers(register: Callable[..., None]) -> None:
 
 @hookimpl
 def graphs_register_hardware(register: Callable[..., None]) -> None:
-    """Register the host CPU as ``host`` (alias ``cpu-host``), detected and measured now.
+    """Register the host CPU as ``host`` (alias ``cpu-host``), detected and measured now, with the
+    calibration shipped for this CPU model and thread count if there is one.
 
     Any failure raises :class:`HostDetectionError` (one line): core records it against this
     plugin and the rest of graphs keeps working.
     """
     spec = host_spec_dict()
-    register(spec, calibration=exact_priors(spec))
+    register(spec, calibration=shipped_calibration(spec))
 
 
-def exact_priors(spec: dict[str, Any]) -> Any:
-    """The priors file measured on this very CPU model (shown as the host's calibration), or None."""
-    from graphs_mappers_cpu import priors
+def shipped_calibration(spec: dict[str, Any]) -> Any:
+    """The calibration shipped for this CPU model at the spec's thread count, or None.
+
+    (The efficiency priors are not a calibration: :class:`~graphs_mappers_cpu.mapper.CPUMapper`
+    selects them itself, see :mod:`graphs_mappers_cpu.calib`.)
+    """
+    from graphs_mappers_cpu import calib
 
     p = spec["family_params"]
-    found = priors.select(p["cpu_model"], p.get("signature"), p.get("microarch", ""), p["isa"],
-                          int(p["simd_bits"]["value"]), spec["vendor"])
-    return found if found is not None and found.exact else None
+    return calib.shipped_calibration(p["cpu_model"], p.get("signature"), int(p["threads"]["value"]))
 
 
 def host_spec_dict(cache_dir: Any = None, force: bool | None = None) -> dict[str, Any]:
@@ -54,3 +57,11 @@ def host_spec_dict(cache_dir: Any = None, force: bool | None = None) -> dict[str
     except Exception as e:  # never crash the CLI: report one line, register nothing
         msg = " ".join(str(e).split()) or type(e).__name__
         raise HostDetectionError(f"host CPU detection failed: {type(e).__name__}: {msg}") from e
+
+
+@hookimpl
+def graphs_register_runners(register: Callable[..., None]) -> None:
+    """Register the ``torch-cpu`` benchmark runner (eager PyTorch on the host; see runner.py)."""
+    from graphs_mappers_cpu.runner import TorchCPURunner
+
+    register(TorchCPURunner())

@@ -1,0 +1,108 @@
+"""`graphs calibrate` and where its file is picked up: mapper_for, `hardware list`, `analyze --calibration`."""
+
+import json
+
+import pytest
+import yaml
+
+from graphs.calibration import load_calibration, user_calibration_path
+from graphs.plugins import get_plugins
+from graphs.results import ConfidenceLevel
+
+from calib_fixtures import shared_synthetic
+
+
+@pytest.fixture(scope="module")
+def synth():
+    return shared_synthetic()
+
+
+@pytest.fixture(autouse=True)
+def user_dir(tmp_path, monkeypatch):
+    d = tmp_path / "user-cal"
+    monkeypatch.setenv("GRAPHS_CALIBRATION_DIR", str(d))
+    return d
+
+
+def test_calibrate_writes_the_user_file_and_json_report(synth, graphs_cli, user_dir):
+    store, spec = synth
+    r = graphs_cli("calibrate", "--hardware", str(spec), "--store", str(store), "--json")
+    assert r.exit_code == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["written"] == str(user_dir / "host.yaml") == str(user_calibration_path("host"))
+    cal = load_calibration(user_dir / "host.yaml")
+    assert cal.device == "host" and cal.kernel_overhead and cal.model_overhead and "linear.fp32" in cal.curves
+    assert rep["model_runs_fitted"] == 2 and rep["curves"]["linear.fp32"] == cal.curves["linear.fp32"].n
+
+
+def test_calibrate_table_output_and_explicit_output(synth, graphs_cli, tmp_path):
+    store, spec = synth
+    out = tmp_path / "mine.yaml"
+    r = graphs_cli("calibrate", "-H", str(spec), "--store", str(store), "-o", str(out), "--holdout", "squeezenet1_1",
+                   "--statistic", "min")
+    assert r.exit_code == 0, r.stderr
+    assert "linear.fp32" in r.stdout and f"wrote {out}" in r.stdout.replace("\n", "")
+    cal = load_calibration(out)
+    assert cal.conditions["statistic"] == "min" and cal.conditions["holdout"] == ["squeezenet1_1"]
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--store", "/no/such.sqlite"], "no such results store"),
+    (["--holdout", "not-a-model"], "unknown model 'not-a-model'"),
+    (["--statistic", "mean"], "unknown statistic 'mean'"),
+])
+def test_calibrate_bad_input_is_one_line(synth, graphs_cli, args, msg):
+    store, spec = synth
+    base = ["calibrate", "-H", str(spec)] + ([] if args[0] == "--store" else ["--store", str(store)])
+    r = graphs_cli(*base, *args)
+    assert r.exit_code == 2 and msg in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_calibration_is_picked_up_by_mapper_for_and_analyze(synth, graphs_cli, tmp_path, user_dir):
+    store, spec = synth
+    assert graphs_cli("calibrate", "-H", str(spec), "--store", str(store)).exit_code == 0
+    gp = get_plugins(refresh=True)
+    m = gp.mapper_for(str(spec))                      # the user's file for id "host", found by id
+    assert m.calibration is not None and m.calibration.source.startswith("graphs calibrate")
+    # the fake CPU runs 4 threads; an estimate at another thread count refuses the calibration and says why
+    from graphs_mappers_cpu.mapper import CPUMapper
+    m2 = CPUMapper(m.spec, m.calibration, threads=2)
+    assert m2.calibration is None and any("fitted at 4 thread(s)" in n for n in m2.notes)
+    # analyze with --calibration FILE: kernels inside the fitted range are CALIBRATED
+    r = graphs_cli("analyze", "squeezenet1_1", "-H", str(spec), "--calibration", str(user_dir / "host.yaml"),
+                   "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    res = json.loads(r.stdout)[0]
+    levels = {k["confidence"] for k in res["breakdown"]}
+    assert "CALIBRATED" in levels and res["confidence"] in ("CALIBRATED", "INTERPOLATED")
+    assert res["provenance"]["calibration"].startswith("graphs calibrate")
+    ksum = sum(k["time_s"] for k in res["breakdown"])
+    c, f = m.calibration.model_overhead.value_s, m.calibration.model_overhead_fraction
+    assert res["metrics"]["model_overhead_s"] == pytest.approx(c + f * ksum, rel=1e-9, abs=1e-12)
+    assert res["value"] == pytest.approx(ksum * (1 + f) + c)
+
+
+def test_host_without_calibration_is_not_shown_calibrated(graphs_cli, tmp_path, monkeypatch):
+    """The CPU priors are not a calibration: `hardware list` says CALIBRATED only when a calibration applies."""
+    monkeypatch.setenv("GRAPHS_CPU_THREADS", "3")     # no calibration is shipped for 3 threads
+    monkeypatch.setenv("GRAPHS_CACHE_DIR", str(tmp_path / "cache"))
+    r = graphs_cli("hardware", "list", "--json")
+    host = {row["id"]: row for row in json.loads(r.stdout)}["host"]
+    assert host["calibration"] == "THEORETICAL"
+    # a user calibration for host (any content that applies) makes it CALIBRATED
+    d = tmp_path / "user-cal"
+    d.mkdir(exist_ok=True)
+    (d / "host.yaml").write_text(yaml.safe_dump({"device": "host", "source": "test", "conditions": {"threads": 3}}))
+    r = graphs_cli("hardware", "list", "--json")
+    assert {row["id"]: row for row in json.loads(r.stdout)}["host"]["calibration"] == "CALIBRATED"
+    m = get_plugins(refresh=True).mapper_for("host")
+    assert m.calibration.source == "test"
+    k = __import__("graphs_mappers_cpu.bench", fromlist=["mm"]).mm(256, 256, 256).kernel()
+    assert m.confidence(k) <= ConfidenceLevel.INTERPOLATED        # a prior is at most INTERPOLATED
+
+
+def test_analyze_refuses_a_calibration_of_another_device(synth, graphs_cli, user_dir):
+    store, spec = synth
+    assert graphs_cli("calibrate", "-H", str(spec), "--store", str(store)).exit_code == 0
+    r = graphs_cli("analyze", "squeezenet1_1", "-H", "h100", "--calibration", str(user_dir / "host.yaml"))
+    assert r.exit_code == 2 and "is for 'host', not h100" in r.stderr
