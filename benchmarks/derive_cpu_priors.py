@@ -49,9 +49,8 @@ MIN_PER_CLASS = 3
 
 
 def slug(model: str, sig: dict) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-")
-    tail = "-".join(str(sig[k]) for k in ("family", "model", "implementer", "part") if k in sig)
-    return f"{s}-{tail}" if tail else s
+    from graphs_mappers_cpu.calib import cpu_slug  # one slug for priors, calibrations and measurements
+    return cpu_slug(model, sig)
 
 
 def _cpu_times() -> tuple[float, float]:
