@@ -32,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from graphs.errors import GraphsError, SpecError
+from graphs.hardware.schema import resolve_source_refs
 from graphs.hardware.units import Bandwidth, Count, Duration
 
 TOPOLOGIES = ("switch", "ring", "tree")
@@ -74,23 +75,7 @@ class SystemSpec(_Frozen):
     @model_validator(mode="before")
     @classmethod
     def _resolve_sources(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping):
-            return data
-        refs = data.get("sources") or {}
-
-        def walk(node: Any, path: str) -> Any:
-            if isinstance(node, Mapping):
-                out = {}
-                for k, v in node.items():
-                    if k == "source" and isinstance(v, str) and v.startswith("@"):
-                        if v[1:] not in refs:
-                            raise ValueError(f"{path}.source: unknown source reference {v!r}")
-                        v = refs[v[1:]]
-                    out[k] = walk(v, f"{path}.{k}" if path else str(k))
-                return out
-            return node
-
-        return {k: (walk(v, k) if k != "sources" else v) for k, v in data.items()}
+        return resolve_source_refs(data)
 
     @property
     def node_size(self) -> int:

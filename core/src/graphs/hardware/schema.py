@@ -32,6 +32,32 @@ PRECISION_DTYPE = {"fp64": "float64", "fp32": "float32", "tf32": "float32", "bf1
                    "fp8": "float8_e4m3", "int8": "int8", "int4": "int4"}
 
 
+def resolve_source_refs(data: Any) -> Any:
+    """Replace every ``source: "@key"`` in a raw spec mapping by the text of ``sources[key]``.
+
+    An unknown reference is a ValueError naming the field path (pydantic reports it).
+    """
+    if not isinstance(data, Mapping):
+        return data
+    refs = data.get("sources") or {}
+
+    def walk(node: Any, path: str) -> Any:
+        if isinstance(node, Mapping):
+            out = {}
+            for k, v in node.items():
+                if k == "source" and isinstance(v, str) and v.startswith("@"):
+                    if v[1:] not in refs:
+                        raise ValueError(f"{path}.source: unknown source reference {v!r}")
+                    v = f"{refs[v[1:]]}"
+                out[k] = walk(v, f"{path}.{k}" if path else str(k))
+            return out
+        if isinstance(node, list):
+            return [walk(x, f"{path}[{i}]") for i, x in enumerate(node)]
+        return node
+
+    return {k: (walk(v, k) if k != "sources" else v) for k, v in data.items()}
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -113,26 +139,7 @@ class HardwareSpec(_Frozen):
     @model_validator(mode="before")
     @classmethod
     def _resolve_sources(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping):
-            return data
-        refs = data.get("sources") or {}
-
-        def walk(node: Any, path: str) -> Any:
-            if isinstance(node, Mapping):
-                out = {}
-                for k, v in node.items():
-                    if k == "source" and isinstance(v, str) and v.startswith("@"):
-                        key = v[1:]
-                        if key not in refs:
-                            raise ValueError(f"{path}.source: unknown source reference {v!r}")
-                        v = f"{refs[key]}"
-                    out[k] = walk(v, f"{path}.{k}" if path else str(k))
-                return out
-            if isinstance(node, list):
-                return [walk(x, f"{path}[{i}]") for i, x in enumerate(node)]
-            return node
-
-        return {k: (walk(v, k) if k != "sources" else v) for k, v in data.items()}
+        return resolve_source_refs(data)
 
     # --- convenience ---------------------------------------------------------------------
     @property
