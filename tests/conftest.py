@@ -12,8 +12,12 @@ FIXTURE_PLUGINS = Path(__file__).parent / "fixtures" / "plugins"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_plugin_registry():
-    """Each test sees plugins loaded anew (env vars such as GRAPHS_LOAD_PLUGINS apply)."""
+def _fresh_plugin_registry(tmp_path_factory, monkeypatch):
+    """Each test sees plugins loaded anew (env vars such as GRAPHS_LOAD_PLUGINS apply), and never
+    the user's own calibrations or results store."""
+    user = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("GRAPHS_CALIBRATION_DIR", str(user / "calibration"))
+    monkeypatch.setenv("GRAPHS_STORE", str(user / "results.sqlite"))
     set_plugins(None)
     yield
     set_plugins(None)

@@ -12,7 +12,7 @@ from graphs.plugins import get_plugins
 from graphs_mappers_gpu import runner as cuda_runner
 
 
-def test_registered_and_says_why_it_cannot_run_here(graphs_cli):
+def test_registered_and_says_why_it_cannot_run_here(graphs_cli, tmp_path):
     import torch
 
     r, plugin = get_plugins().runners["torch-cuda"]
@@ -21,7 +21,7 @@ def test_registered_and_says_why_it_cannot_run_here(graphs_cli):
         pytest.skip("a GPU is visible")
     why = r.unavailable()
     assert why and "\n" not in why and ("CPU-only build" in why or "no CUDA device" in why)
-    res = graphs_cli("benchmark", "--runner", "torch-cuda", "--suite", "quick")
+    res = graphs_cli("benchmark", "--runner", "torch-cuda", "--suite", "quick", "--store", str(tmp_path / "s.sqlite"))
     assert res.exit_code == 2 and "cannot run here" in res.stderr and res.stderr.count("\n") == 1
 
 
