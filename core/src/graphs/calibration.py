@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from graphs.errors import SpecError
+from graphs.hardware.schema import first_error, read_yaml
 from graphs.results import ConfidenceLevel
 
 CALIBRATION_SCHEMA_VERSION = 1
@@ -140,15 +141,8 @@ def find_user_calibration(hw_id: str) -> Calibration | None:
 
 def load_calibration(path: str | Path) -> Calibration:
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise SpecError(f"{p}: cannot read calibration ({e.strerror or e})") from None
-    except yaml.YAMLError as e:
-        raise SpecError(f"{p.name}: malformed YAML: {getattr(e, 'problem', None) or e}") from None
+    data = read_yaml(p, "calibration")
     try:
         return Calibration.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "(root)"
-        raise SpecError(f"{p.name}: {loc}: {err['msg']}") from None
+        raise SpecError(f"{p.name}: {first_error(e)}") from None

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 from pydantic import BaseModel, ValidationError
 
 from graphs.errors import SpecError
-from graphs.hardware.schema import DTYPE_PRECISION, HardwareSpec
+from graphs.hardware.schema import DTYPE_PRECISION, HardwareSpec, first_error
 from graphs.partition import Kernel
 from graphs.results import ConfidenceLevel, KernelEstimate
 
@@ -66,9 +66,7 @@ class Mapper:
             try:
                 self.params = self.params_model.model_validate(spec.family_params)
             except ValidationError as e:
-                err = e.errors()[0]
-                loc = ".".join(str(p) for p in err["loc"])
-                raise SpecError(f"{spec.id}: family_params.{loc}: {err['msg']}") from None
+                raise SpecError(f"{spec.id}: family_params.{first_error(e)}") from None
 
     # --- what families override ------------------------------------------------------------
     def precision_of(self, kernel: Kernel) -> str:

@@ -32,7 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from graphs.errors import GraphsError, SpecError
-from graphs.hardware.schema import resolve_source_refs
+from graphs.hardware.schema import first_error, read_yaml, resolve_source_refs
 from graphs.hardware.units import Bandwidth, Count, Duration
 
 TOPOLOGIES = ("switch", "ring", "tree")
@@ -109,20 +109,12 @@ def parse_system(data: Any, origin: str = "<system>") -> SystemSpec:
     try:
         return SystemSpec.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
-        raise SpecError(f"{origin}: {loc}: {err['msg'].removeprefix('Value error, ')}") from None
+        raise SpecError(f"{origin}: {first_error(e)}") from None
 
 
 def load_system_file(path: str | Path) -> SystemSpec:
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise SpecError(f"{p}: cannot read system spec ({e.strerror or e})") from None
-    except yaml.YAMLError as e:
-        raise SpecError(f"{p.name}: malformed YAML: {str(e).splitlines()[0]}") from None
-    return parse_system(data, p.name)
+    return parse_system(read_yaml(p, "system spec"), p.name)
 
 
 @lru_cache(maxsize=1)

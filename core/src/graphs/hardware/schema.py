@@ -189,7 +189,8 @@ class HardwareSpec(_Frozen):
         return out
 
 
-def _first_error(e: ValidationError) -> str:
+def first_error(e: ValidationError) -> str:
+    """A pydantic error as one line: ``field.path: message (+N more)``."""
     err = e.errors()[0]
     loc = ".".join(str(p) for p in err["loc"]) or "(root)"
     msg = err["msg"].removeprefix("Value error, ")
@@ -206,21 +207,25 @@ def parse_spec(data: Any, origin: str = "<spec>") -> HardwareSpec:
     try:
         return HardwareSpec.model_validate(data)
     except ValidationError as e:
-        raise SpecError(f"{origin}: {_first_error(e)}") from None
+        raise SpecError(f"{origin}: {first_error(e)}") from None
 
 
-def load_spec(path: str | Path) -> HardwareSpec:
-    """Load and validate a YAML spec file."""
+def read_yaml(path: str | Path, what: str = "spec") -> Any:
+    """Parse a YAML file; unreadable or malformed files are one-line SpecErrors (with line and column)."""
     p = Path(str(path))
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
-        raise SpecError(f"{p}: cannot read spec ({e.strerror or e})") from None
+        raise SpecError(f"{p}: cannot read {what} ({e.strerror or e})") from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise SpecError(f"{p.name}: malformed YAML{where}: {problem}") from None
-    return parse_spec(data, p.name)
+
+
+def load_spec(path: str | Path) -> HardwareSpec:
+    """Load and validate a YAML spec file."""
+    return parse_spec(read_yaml(path, "spec"), Path(str(path)).name)
