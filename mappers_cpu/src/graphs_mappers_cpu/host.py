@@ -40,6 +40,20 @@ class HostDetectionError(GraphsError):
     """The host CPU could not be described (the plugin registers nothing)."""
 
 
+def env_positive_int(name: str, meaning: str = "") -> int | None:
+    """The positive integer in environment variable ``name``, None if unset; else a one-line HostDetectionError."""
+    env = os.environ.get(name)
+    if not env:
+        return None
+    try:
+        v = int(env)
+    except ValueError:
+        raise HostDetectionError(f"{name}={env!r} is not an integer{f' ({meaning})' if meaning else ''}") from None
+    if v < 1:
+        raise HostDetectionError(f"{name}={env!r} must be at least 1")
+    return v
+
+
 @dataclass(frozen=True)
 class Fact:
     """A detected, measured or assumed value and how it was obtained."""

@@ -35,7 +35,6 @@ Default fusion policy is ``none``: eager PyTorch runs op by op.
 from __future__ import annotations
 
 import math
-import os
 from typing import ClassVar
 
 from graphs.errors import GraphsError, SpecError
@@ -46,6 +45,7 @@ from graphs.results import ConfidenceLevel
 
 from graphs_mappers_cpu import calib as _calib
 from graphs_mappers_cpu import priors as _priors
+from graphs_mappers_cpu.host import env_positive_int
 from graphs_mappers_cpu.spec import CPUParams
 
 
@@ -62,12 +62,8 @@ class CPUMapper(Mapper):
         self.cores = int(p.cores.value)
         if self.cores < 1:
             raise SpecError(f"{spec.id}: family_params.cores must be at least 1")
-        env = os.environ.get("GRAPHS_CPU_THREADS")
-        if threads is None and env:
-            try:
-                threads = int(env)
-            except ValueError:
-                raise GraphsError(f"GRAPHS_CPU_THREADS={env!r} is not an integer") from None
+        if threads is None:
+            threads = env_positive_int("GRAPHS_CPU_THREADS")
         if threads is None:
             threads = int(p.threads.value) if p.threads else self.cores
         if threads < 1:

@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from graphs_mappers_cpu.host import Host, HostDetectionError
+from graphs_mappers_cpu.host import Host, env_positive_int
 
 METHOD_VERSION = 2
 LADDER_KIB = (256, 1024, 4096, 16384, 65536)   # footprints below the main-memory point
@@ -89,14 +89,8 @@ def cache_path(host: Host, directory: Path | None = None) -> Path:
 
 
 def main_memory_mib() -> int:
-    env = os.environ.get("GRAPHS_CPU_BW_MIB")
-    if env:
-        try:
-            v = int(env)
-        except ValueError:
-            raise HostDetectionError(f"GRAPHS_CPU_BW_MIB={env!r} is not an integer (MiB per array)") from None
-        if v < 1:
-            raise HostDetectionError(f"GRAPHS_CPU_BW_MIB={env!r} must be at least 1")
+    v = env_positive_int("GRAPHS_CPU_BW_MIB", "MiB per array")
+    if v is not None:
         return v
     return 64
 

@@ -6,7 +6,6 @@ spec dict (id ``host``, alias ``cpu-host``) in which every number says how it wa
 
 from __future__ import annotations
 
-import os
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -14,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from graphs.hardware.units import Bytes, Count
 
 from graphs_mappers_cpu import microarch
-from graphs_mappers_cpu.host import Host, HostDetectionError
+from graphs_mappers_cpu.host import Host, env_positive_int
 
 
 # glibc malloc serves requests >= its mmap threshold with fresh mmap'ed pages, and the
@@ -84,14 +83,8 @@ def _curve_at(curve: list[dict[str, Any]], limit: float, below: float = 0.0) -> 
 
 
 def default_threads(host: Host) -> tuple[int, str]:
-    env = os.environ.get("GRAPHS_CPU_THREADS")
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            raise HostDetectionError(f"GRAPHS_CPU_THREADS={env!r} is not an integer") from None
-        if n < 1:
-            raise HostDetectionError(f"GRAPHS_CPU_THREADS={env!r} must be at least 1")
+    n = env_positive_int("GRAPHS_CPU_THREADS")
+    if n is not None:
         return n, "assumed: given by the user in GRAPHS_CPU_THREADS"
     return int(host.physical_cores.value), f"assumed: one thread per usable physical core ({host.physical_cores.source})"
 

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from graphs.errors import SpecError
-from graphs.hardware.units import Bandwidth, Bytes, Count, Duration, Energy, Frequency, Power, Text, Throughput
+from graphs.hardware.units import Bandwidth, Bytes, Duration, Energy, Frequency, Power, Text, Throughput
 
 PRECISIONS = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4")
 SCHEMA_VERSION = 1
