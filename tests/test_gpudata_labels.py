@@ -29,6 +29,34 @@ def test_bert_layer_has_the_expected_kernels():
     assert all(o.kernel is None for o in g.ops if o.op in ("view", "size", "Dropout", "permute", "transpose"))
 
 
+def test_matmul_copies_its_permuted_4d_operands_first():
+    """torch.matmul folds batch dims with reshape: permuted (head-split) operands are cloned, as a
+    dispatch trace of torch shows; bmm takes strided 3-D operands as they are."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Ops(TorchDispatchMode):
+        seen: list = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.seen.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    x = torch.randn(2, 8, 4 * 16)
+    q = x.view(2, 8, 4, 16).permute(0, 2, 1, 3)
+    with Ops() as t:
+        torch.matmul(q, q.transpose(-1, -2))
+    assert sum("clone" in f for f in t.seen) == 2 and any("bmm" in f for f in t.seen)
+
+    g = parse_label_csv(BERT)
+    scores, context = [o for o in g.part("layer") if o.kernel is not None and o.kernel.kind == "matmul"]
+    assert scores.contiguous_in == (False, False) and [k.kind for k in scores.all_kernels] == ["contiguous"] * 2 + ["matmul"]
+    assert context.contiguous_in == (True, False) and len(context.pre) == 1
+    assert context.pre[0].bytes == 2 * 8 * 16 * 512 * 64 * 4            # V read and written once
+    opt = parse_label_csv(LABELS / "AMD_Instinct_MI210" / "opt_13-inf-2048-2.csv")
+    assert all(not o.pre for o in opt.ops if o.op == "bmm")
+
+
 def test_casts_to_the_same_dtype_launch_nothing():
     g = parse_label_csv(GPT)
     casts = [o for o in g.ops if o.op in ("to", "type")]

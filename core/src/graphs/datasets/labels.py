@@ -71,6 +71,12 @@ class LabelOp:
     shape_out: tuple[int, ...] = ()
     contiguous_in: tuple[bool, ...] = ()
     in_dtypes: tuple[str | None, ...] = ()
+    pre: tuple[Kernel, ...] = ()  # kernels launched before ``kernel`` by the same node (operand copies)
+
+    @property
+    def all_kernels(self) -> tuple[Kernel, ...]:
+        """Every kernel the node launches, in order (``pre`` then ``kernel``; empty for none)."""
+        return (*self.pre, self.kernel) if self.kernel is not None else ()
 
 
 @dataclass(frozen=True)
@@ -248,6 +254,24 @@ def op_kernel(callee: str, ins: Sequence[tuple[int, ...]], out: tuple[int, ...],
     raise KeyError(callee)
 
 
+def operand_copies(callee: str, ins: Sequence[tuple[int, ...]], contiguous_in: Sequence[bool],
+                   dtype: str) -> tuple[Kernel, ...]:
+    """Copies eager ``torch.matmul`` makes of its operands before the batched GEMM.
+
+    ``matmul`` folds the batch dimensions of an operand of rank ≥ 4 into one with
+    ``expand(...).reshape(B, m, k)``; a non-contiguous operand whose batch dimensions cannot be
+    viewed as one (the head split of attention: ``view(B, S, H, D).permute(0, 2, 1, 3)``, and its
+    transpose) is materialised by a ``clone`` kernel first (checked with a dispatch trace of
+    torch 2.13: ``aten.expand, aten.clone, aten._unsafe_view, aten.bmm``). The label CSV records
+    only whether each input is contiguous, not its strides: a non-contiguous operand of rank ≥ 4
+    is taken to be such a permutation. ``bmm``/``baddbmm`` take strided 3-D operands as they are.
+    """
+    if callee != "matmul":
+        return ()
+    return tuple(copy_kernel(s, dtype, kind="contiguous") for s, c in zip(ins[:2], contiguous_in[:2])
+                 if len(s) >= 4 and not c)
+
+
 def parse_label_csv(path: str | Path, strict: bool = True) -> LabelGraph:
     """Read one label CSV into a :class:`LabelGraph` (see module docstring)."""
     p = Path(path)
@@ -288,8 +312,9 @@ def parse_label_csv(path: str | Path, strict: bool = True) -> LabelGraph:
                 unsupported[callee] = unsupported.get(callee, 0) + 1
             except (IndexError, ValueError) as e:
                 raise GraphsError(f"{p.name}: node {r.get('Name') or i} ({callee}): cannot read its shapes ({e})") from None
+        pre = operand_copies(callee, ins, contig, dtype) if kern is not None and dtype is not None else ()
         ops.append(LabelOp(i, r.get("Name") or f"n{i}", callee, part, lat, kern, tuple(ins), tuple(out or ()),
-                           tuple(contig), tuple(srcs)))
+                           tuple(contig), tuple(srcs), pre))
     if unsupported and strict:
         listed = ", ".join(f"{k} (x{v})" for k, v in sorted(unsupported.items()))
         raise GraphsError(f"{p.name}: tensor op(s) with no kernel model: {listed}")

@@ -136,7 +136,13 @@ def _calibrations(plugins, devices: Sequence[str], fit_from, leave_one_out: bool
         others = [(c, plugins.hardware_entry(d).spec) for d, c in sorted(own.items())
                   if d != hw and plugins.hardware_entry(d).spec.family == entry.spec.family]
         transfer = getattr(cls, "transfer_calibration", None)
-        moved = transfer(entry.spec, others) if others and transfer is not None else None
+        mine = own.get(hw) if not leave_one_out else None
+        moved = None
+        if others and transfer is not None:
+            try:
+                moved = transfer(entry.spec, others, own=mine)
+            except TypeError:           # a family engine whose transfer takes no own calibration
+                moved = transfer(entry.spec, others)
         names = ", ".join(sorted({c.device for c, _ in others}))
         if hw in own and not leave_one_out:
             out[hw] = merge_calibrations(own[hw], moved)
@@ -147,6 +153,9 @@ def _calibrations(plugins, devices: Sequence[str], fit_from, leave_one_out: bool
             out[hw], desc[hw] = moved, f"transferred from {names}"
         else:
             out[hw], desc[hw] = None, "none (family priors)"
+        note = (moved.source or "").partition("; ")[2] if moved is not None else ""
+        if note and out[hw] is not None:
+            desc[hw] += f"; {note}"
     return out, desc
 
 
@@ -227,22 +236,25 @@ def _roofline(mapper, kernel) -> float:
 
 
 def _score_label(mapper, g: LabelGraph, lab: ModelLabel) -> dict[str, Any]:
+    from graphs.results import combine_confidence
+
     L = lab.num_layer or 0
-    est = {o.index: mapper.estimate_kernel(o.kernel) for o in g.ops if o.kernel is not None}
-    val = lambda attr: g.compose(L, lambda o: getattr(est[o.index], attr) if o.index in est else 0.0)  # noqa: E731
+    # a node's estimate: Σ over every kernel it launches (operand copies of matmul, then the op)
+    per_kernel = {o.index: [mapper.estimate_kernel(k) for k in o.all_kernels] for o in g.ops if o.kernel is not None}
+    est = {i: {a: sum(getattr(e, a) for e in es) for a in ("time_s", "low_s", "high_s")} for i, es in per_kernel.items()}
+    val = lambda attr: g.compose(L, lambda o: est[o.index][attr] if o.index in est else 0.0)  # noqa: E731
     kernels_pred = val("time_s")
-    overhead = mapper.model_overhead([o.kernel for o in g.ops if o.kernel is not None])
+    overhead = mapper.model_overhead([k for o in g.ops for k in o.all_kernels])
     pred = kernels_pred + overhead
     low, high = val("low_s") + overhead, val("high_s") + overhead
-    roof = g.compose(L, lambda o: _roofline(mapper, o.kernel) if o.kernel is not None else 0.0)
-    pairs = [(est[o.index].time_s, o.measured_s) for o in g.ops if o.index in est and o.measured_s > 0]
+    roof = g.compose(L, lambda o: sum(_roofline(mapper, k) for k in o.all_kernels))
+    pairs = [(est[o.index]["time_s"], o.measured_s) for o in g.ops if o.index in est and o.measured_s > 0]
     kape = metrics.ape([p for p, _ in pairs], [m for _, m in pairs]) if pairs else np.array([])
-    abs_err = g.compose(L, lambda o: abs(est[o.index].time_s - o.measured_s) if o.index in est and o.measured_s > 0 else 0.0)
+    abs_err = g.compose(L, lambda o: abs(est[o.index]["time_s"] - o.measured_s) if o.index in est and o.measured_s > 0 else 0.0)
     meas_k = g.compose(L, lambda o: o.measured_s if o.index in est and o.measured_s > 0 else 0.0)
     ops_meas = g.measured(L)
-    from graphs.results import combine_confidence
     conf = combine_confidence([(e.confidence, e.time_s * (L if o.part == "layer" else 1))
-                               for o in g.ops if o.index in est for e in (est[o.index],)])
+                               for o in g.ops if o.index in per_kernel for e in per_kernel[o.index]])
     return {"predicted_s": pred, "low_s": low, "high_s": high, "roofline_s": roof + overhead,
             "confidence": conf.name, "ops_measured_s": ops_meas, "kernels_predicted_s": kernels_pred,
             "kernel_mape": float(np.mean(kape)) if len(kape) else float("nan"),
