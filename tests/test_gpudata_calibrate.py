@@ -78,3 +78,32 @@ def test_transfer_is_interpolated_and_averages_sources():
     own = Calibration(device="a100-pcie-80gb", source="own", curves={"add.fp32": ca.curves["add.fp32"]})
     merged = merge_calibrations(own, moved)
     assert merged.curves["add.fp32"].transferred_from is None and merged.curves["linear.fp32"].transferred_from
+
+
+def test_same_vendor_sources_first_and_their_matrix_efficiency_scales_other_vendors_curves():
+    a, b = mapper("v100-pcie-32gb"), mapper("p100-pcie-16gb")
+    ca = fit_calibration(a, synthetic(a, 1.2, 2.0), source="a")
+    cb = fit_calibration(b, synthetic(b, 1.2, 2.0), source="b")
+    m210 = mapper("mi210")
+    # an AMD device that measured only fp16-free 'linear.fp32.unaligned' and adds: drop its aligned linear curve
+    amd = fit_calibration(m210, synthetic(m210, 1.2, 3.0), source="amd")
+    amd = amd.model_copy(update={"device": "mi210", "curves": {k: v for k, v in amd.curves.items()
+                                                                if k != "linear.fp32" and k != "matmul.fp32"}})
+    nv = [(ca, "high_power", "NVIDIA"), (cb, "high_power", "NVIDIA")]
+    target = mapper("mi250")
+    moved = transfer_calibration(target, [*nv, (amd, "high_power", "AMD")], vendor="AMD")
+    # the unaligned linears of the AMD source run 1.5x the NVIDIA transfer: aligned ones are scaled by that
+    x = ca.curves["linear.fp32"].x_max / 2
+    assert moved.curves["linear.fp32"].ratio(x) == pytest.approx(1.2 * 1.5, rel=0.05)
+    assert "x 1.5" in moved.curves["linear.fp32"].transferred_from and "matrix efficiency of mi210" in moved.source
+    # keys the AMD device measured come from it alone, unscaled; memory-bound curves are never scaled
+    assert moved.curves["linear.fp32.unaligned"].transferred_from == "mi210"
+    assert moved.curves["add.fp32"].transferred_from == "mi210"
+    # the target's own measurements take precedence over its vendor's
+    own = amd.model_copy(update={"device": "mi250", "curves": {k: v.model_copy(update={"points": tuple(
+        (px, r * 2 / 3) for px, r in v.points)}) for k, v in amd.curves.items()}})
+    mine = transfer_calibration(target, nv, vendor="AMD", own=own)
+    assert mine.curves["linear.fp32"].ratio(x) == pytest.approx(1.2 * 1.0, rel=0.05)
+    # without any measured matrix key of the vendor, nothing is scaled
+    plain = transfer_calibration(target, nv, vendor="AMD")
+    assert plain.curves["linear.fp32"].ratio(x) == pytest.approx(1.2, rel=0.03) and "matrix" not in plain.source

@@ -20,11 +20,11 @@ pytestmark = pytest.mark.skipif(not NEUSIGHT.is_dir(), reason="../shared/data no
 TOL = 0.5   # percentage points
 # MAPE % per GPU as measured (docs/accuracy/gpu_public_data.md), with each GPU's own kernels / leaving it out
 ACHIEVED = {
-    "AMD_Instinct_MI100": (14.13, 14.13), "AMD_Instinct_MI210": (20.87, 20.88), "AMD_Instinct_MI250": (18.01, 18.01),
-    "NVIDIA_A100-PCIE-40GB": (3.79, 3.14), "Tesla_P100-PCIE-16GB": (3.13, 17.26), "Tesla_P4": (31.2, 13.98),
-    "Tesla_T4": (5.42, 21.04), "Tesla_V100-PCIE-32GB": (2.86, 13.66),
+    "AMD_Instinct_MI100": (9.49, 9.49), "AMD_Instinct_MI210": (8.5, 20.01), "AMD_Instinct_MI250": (7.82, 7.82),
+    "NVIDIA_A100-PCIE-40GB": (4.25, 3.36), "Tesla_P100-PCIE-16GB": (3.81, 16.59), "Tesla_P4": (30.05, 13.49),
+    "Tesla_T4": (5.8, 20.1), "Tesla_V100-PCIE-32GB": (3.21, 14.41),
 }
-MEAN = (12.43, 15.26)
+MEAN = (9.12, 13.16)
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +52,18 @@ def test_accuracy_gate_leave_one_gpu_out(loo):
         assert v["mape"] <= ACHIEVED[gpu][1] + TOL, (gpu, v["mape"])
         assert {r.confidence for r in loo.rows if r.gpu == gpu} <= {"INTERPOLATED", "THEORETICAL"}
     assert loo.overall["mean_gpu_mape"] <= MEAN[1] + TOL
+
+
+def test_amd_matrix_curves_carry_the_measured_matrix_efficiency(own, loo):
+    """MI210's own fp16 matmuls (LLMCompass) run slower than the NVIDIA transfer predicts: the factor
+    scales its transferred FP32 matrix curves, and those of the MI100/MI250 (no own measurements)."""
+    import re
+    for hw in ("mi210", "mi250", "mi100"):
+        m = re.search(r"matrix curves of other vendors x ([0-9.]+) \(matrix efficiency of mi210", own.calibrations[hw])
+        assert m and 1.2 < float(m.group(1)) < 1.6, own.calibrations[hw]
+    # held out, the MI210 has no AMD source left: no factor, and its error shows it
+    assert "matrix curves" not in loo.calibrations["mi210"]
+    assert loo.per_gpu["AMD_Instinct_MI210"]["mape"] > 2 * own.per_gpu["AMD_Instinct_MI210"]["mape"]
 
 
 def test_peers_and_published_errors_are_scored_on_the_same_rows(own):

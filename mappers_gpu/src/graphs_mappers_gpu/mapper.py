@@ -143,10 +143,13 @@ class GPUMapper(Mapper):
         return _cal.fit_calibration(cls(spec, options=cls.FIT_OPTIONS), samples, source=source)
 
     @classmethod
-    def transfer_calibration(cls, spec: HardwareSpec, sources: Sequence[tuple[Any, HardwareSpec]], source: str = "") -> Any:
-        """A calibration of ``spec`` transferred from other devices' (calibration, spec) pairs (INTERPOLATED)."""
-        pairs = [(c, cls(s, options=cls.FIT_OPTIONS).device.power_class) for c, s in sources]
-        return _cal.transfer_calibration(cls(spec, options=cls.FIT_OPTIONS), pairs, source=source)
+    def transfer_calibration(cls, spec: HardwareSpec, sources: Sequence[tuple[Any, HardwareSpec]], source: str = "",
+                             own: Any = None) -> Any:
+        """A calibration of ``spec`` transferred from other devices' (calibration, spec) pairs (INTERPOLATED);
+        ``own``: the device's own calibration, whose matrix keys set the matrix-efficiency factor."""
+        pairs = [(c, cls(s, options=cls.FIT_OPTIONS).device.power_class, s.vendor) for c, s in sources]
+        return _cal.transfer_calibration(cls(spec, options=cls.FIT_OPTIONS), pairs, source=source, own=own,
+                                         vendor=spec.vendor)
 
     def model_overhead(self, kernels: Sequence[Kernel]) -> float:
         mo = getattr(self.calibration, "model_overhead", None)
