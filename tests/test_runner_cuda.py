@@ -23,6 +23,7 @@ def test_registered_and_says_why_it_cannot_run_here(graphs_cli, tmp_path):
     assert why and "\n" not in why and ("CPU-only build" in why or "no CUDA device" in why)
     res = graphs_cli("benchmark", "--runner", "torch-cuda", "--suite", "quick", "--store", str(tmp_path / "s.sqlite"))
     assert res.exit_code == 2 and "cannot run here" in res.stderr and res.stderr.count("\n") == 1
+    assert not (tmp_path / "s.sqlite").exists()          # refused before the store is created
 
 
 class FakeEvent:

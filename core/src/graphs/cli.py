@@ -189,9 +189,8 @@ def benchmark(
             t.add_row(name, r.device() if not why else "–", plugin, "available" if not why else escape(why))
         console().print(t)
         return
-    db = ResultsStore(store)
     if export is not None:
-        typer.echo(db.export("json" if export is Format.json else "csv"), nl=False)
+        typer.echo(ResultsStore(store).export("json" if export is Format.json else "csv"), nl=False)
         return
     if runner:
         if runner not in gp.runners:
@@ -202,7 +201,7 @@ def benchmark(
         chosen = [r for r, _ in gp.runners.values() if r.unavailable() is None]
     if not chosen:
         raise GraphsError("no benchmark runner is available here (see `graphs benchmark --list`)")
-    con = console()
+    plan = []                       # every runner and suite checked before the store is opened or created
     for r in chosen:
         why = r.unavailable()
         if why:
@@ -212,6 +211,10 @@ def benchmark(
             cases = [c for c in cases if c.group in group]
         if not cases:
             raise GraphsError(f"runner {r.name!r}: suite {suite!r} has no cases" + (f" in groups {group}" if group else ""))
+        plan.append((r, cases))
+    db = ResultsStore(store)
+    con = console()
+    for r, cases in plan:
         failures: list[str] = []
         rows: list[tuple] = []
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
