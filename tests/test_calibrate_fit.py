@@ -107,6 +107,25 @@ def test_model_overhead_fit_and_prediction_interval():
     assert (lo, hi) == (pytest.approx(0.5 + 3 / 78), pytest.approx(1.5 - 3 / 78)) and med == pytest.approx(1.0)
 
 
+def test_model_composition_fit_recovers_per_feature_costs():
+    """T = (1 + f)·Σ + θ·x + c with known f, θ (per kernel, per weight byte) and c; features of different scales."""
+    from graphs.calibrate import fit_model_composition
+
+    rng = np.random.default_rng(1)
+    k = rng.uniform(5e-3, 2.0, 30)
+    x = np.column_stack([rng.integers(50, 500, 30), rng.uniform(1e6, 5e8, 30)])
+    t = 1.08 * k + x @ np.array([12e-6, 5e-11]) + 0.5e-3
+    f, th, c = fit_model_composition(t, k, x)
+    assert f == pytest.approx(0.08, abs=0.01)
+    assert th == pytest.approx([12e-6, 5e-11], rel=0.1) and c == pytest.approx(0.5e-3, abs=0.5e-3)
+    # no features: the plain (f, c) fit
+    f0, th0, c0 = fit_model_composition(1.2 * k + 1e-3, k)
+    assert th0.size == 0 and f0 == pytest.approx(0.2, abs=1e-3) and c0 == pytest.approx(1e-3, rel=0.05)
+    # never negative: a feature that only adds noise gets a cost of zero or more
+    f1, th1, c1 = fit_model_composition(1.1 * k, k, -x)
+    assert np.all(th1 >= 0) and f1 == pytest.approx(0.1, abs=0.01)
+
+
 def test_errors_are_one_line(synth, tmp_path):
     gp, spec, st = synth
     with pytest.raises(GraphsError, match="unknown model 'no-such-net'"):

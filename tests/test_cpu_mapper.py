@@ -103,6 +103,37 @@ def test_fresh_large_outputs_pay_measured_page_faults(n1_spec):
     assert m1.kernel_overhead(big) == pytest.approx(o + 64 * 2**20 * 1e-9)
 
 
+def test_model_overhead_terms_of_a_calibration(n1_spec):
+    """Composition: a calibration's per-kernel and per-weight-byte terms add to its constant; features from kernels."""
+    from graphs.calibration import Calibration, Overhead
+
+    ks = [bench.linear(128, 768, 3072).kernel(), bench.conv2d(1, 64, 56, 64, 3).kernel(),
+          bench.unary("relu", 4096).kernel()]
+    feats = CPUMapper.model_overhead_features(ks)
+    assert feats == {"per_kernel": 3.0, "per_weight_byte": 3072 * 768 * 4 + 64 * 64 * 9 * 4}
+    base = Calibration(device="host", source="t", model_overhead=Overhead(value_s=1e-3, n=3, source="t"),
+                       conditions={"threads": 4})
+    m = CPUMapper(n1_spec, base, threads=4, priors=None)
+    assert m.model_overhead(ks) == pytest.approx(1e-3)
+    m = CPUMapper(n1_spec, base.model_copy(update={"model_overhead_terms": {"per_kernel": 1e-5, "per_weight_byte": 1e-10}}),
+                  threads=4, priors=None)
+    assert m.model_overhead(ks) == pytest.approx(1e-3 + 3e-5 + feats["per_weight_byte"] * 1e-10)
+    with pytest.raises(ValueError, match="non-negative"):
+        Calibration(device="host", source="t", model_overhead_terms={"per_kernel": -1.0})
+
+
+def test_calibration_files_with_and_without_overhead_terms(tmp_path):
+    from graphs.calibration import Calibration, load_calibration
+
+    plain = Calibration(device="host", source="t")
+    plain.dump(tmp_path / "a.yaml")
+    assert "model_overhead_terms" not in (tmp_path / "a.yaml").read_text()     # files without terms as before
+    assert load_calibration(tmp_path / "a.yaml") == plain
+    terms = plain.model_copy(update={"model_overhead_terms": {"per_kernel": 1e-5}})
+    terms.dump(tmp_path / "b.yaml")
+    assert load_calibration(tmp_path / "b.yaml").model_overhead_terms == {"per_kernel": 1e-5}
+
+
 def test_bad_threads_is_an_error(n1_spec, monkeypatch):
     with pytest.raises(GraphsError):
         mapper(n1_spec, threads=0)

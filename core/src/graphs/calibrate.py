@@ -34,6 +34,13 @@ Steps (for a family without its own fitter):
    interval (kernel errors partly cancel inside a model, so adding the kernels' interval ends
    overstates it).
 
+   A family engine whose mapper computes ``model_overhead_features(kernels)`` (the CPU family:
+   kernels per model, weight bytes read) gets ``T ≈ (1 + f)·Σ + θ·features + c`` as a second
+   candidate when at least :data:`MIN_CV_MODELS` models are fitted (:func:`choose_composition`):
+   both forms are scored by leave-one-model-out — curves and overheads refitted without the
+   model, its runs predicted — the better one is kept (``model_overhead_terms`` = θ), and the
+   interval is taken from those leave-one-model-out ratios instead of the in-sample ones.
+
 A family engine class may bring its own kernel fitter as
 ``fit_calibration(spec, samples, source)`` (the GPU family does: tile/wave-aware ``t_model``
 and precision-specific keys); step 3 is then added to its result.
@@ -358,6 +365,101 @@ def prediction_interval(ratios: Sequence[float], level: float = 0.90) -> tuple[f
     return float(r[j - 1]), float(np.median(r)), float(r[n - j])
 
 
+MIN_CV_MODELS = 4   # fitted models needed to choose the composition by leave-one-model-out error
+
+
+@dataclass
+class ModelFit:
+    """A fitted model run: measured time ``t``, the sum of its kernel estimates ``k``, and its kernels."""
+
+    run: ModelRun
+    t: float
+    k: float
+    kernels: Sequence[Kernel]
+
+
+def fit_model_composition(t: Sequence[float], k: Sequence[float], x: np.ndarray | None = None
+                          ) -> tuple[float, np.ndarray, float]:
+    """(f, θ, c) of ``T ≈ (1 + f) · K + x · θ + c``, all ≥ 0, robust fit in relative error.
+
+    ``x`` holds one row of family features per run (:meth:`model_overhead_features`); without it
+    this is :func:`fit_model_overhead`. Each feature is scaled to a typical run's time for the
+    optimiser; the soft-L1 loss keeps one odd run from steering the fit.
+    """
+    from scipy.optimize import least_squares
+
+    t, k = np.asarray(t, float), np.asarray(k, float)
+    if x is None or x.size == 0:
+        f, c = fit_model_overhead(list(zip(t, k)))
+        return f, np.zeros(0), c
+    x = np.asarray(x, float).reshape(len(t), -1)
+    scale = np.array([float(np.median(t)) / m if (m := float(np.median(np.abs(col)))) > 0 else 0.0 for col in x.T])
+    z = x * scale
+    n = z.shape[1]
+    lo = np.zeros(n + 2)
+    hi = np.concatenate([[10.0], np.full(n, np.inf), [float(t.max())]])
+    p0 = np.concatenate([[0.05], np.full(n, 0.01), [0.001 * float(np.median(t))]])
+    r = least_squares(lambda p: ((1 + p[0]) * k + z @ p[1:-1] + p[-1] - t) / t, p0, bounds=(lo, hi),
+                      loss="soft_l1", f_scale=0.05, x_scale="jac")
+    return float(r.x[0]), r.x[1:-1] * scale, float(r.x[-1])
+
+
+def choose_composition(runs: Sequence[ModelFit], features_of, points: Sequence[KernelPoint], fit_kernels,
+                       plugins, hw: str, cond: Mapping[str, Any], graphs: "GraphCache") -> dict[str, Any] | None:
+    """The per-model overhead of a family engine that computes ``model_overhead_features``, and its interval,
+    by leave-one-model-out (LOMO) over the fitted models.
+
+    For each fitted model ``m`` the kernel calibration is refitted without ``m``'s kernels and the
+    overhead without ``m``'s runs, and ``m``'s runs are predicted: the error a model that was never
+    measured would see. Two forms are scored this way — ``(1 + f)·Σ + c`` and
+    ``(1 + f)·Σ + θ·features + c`` — and the one with the lower LOMO MAPE is fitted on every run. The
+    interval is the distribution-free prediction interval (:func:`prediction_interval`) of the
+    chosen form's LOMO ratios ``T / estimate`` — in-sample ratios of a fit on the same runs are too
+    narrow for a new model. None when a fold cannot be fitted.
+    """
+    names = sorted(features_of(runs[0].kernels))
+    feats = np.array([[features_of(r.kernels)[n] for n in names] for r in runs])
+    models = sorted({r.run.model for r in runs})
+    k_out = np.full(len(runs), np.nan)   # each run's kernel sum with its own model left out of the curves
+    for m in models:
+        try:
+            cal_m, _ = fit_kernels([p for p in points if p.model != m])
+        except GraphsError:
+            return None
+        mapper_m = base_mapper(plugins, hw, cal_m, cond)
+        for i, r in enumerate(runs):
+            if r.run.model == m:
+                try:
+                    k_out[i] = kernels_estimate(graphs.analysis(r.run, mapper_m.default_fusion), mapper_m)[0]
+                except GraphsError:
+                    return None
+    t = np.array([r.t for r in runs])
+    k_in = np.array([r.k for r in runs])
+    forms: dict[str, dict[str, Any]] = {}
+    for form, x in (("(1+f)*sum + c", None), ("(1+f)*sum + terms + c", feats)):
+        ratios = np.full(len(runs), np.nan)
+        for m in models:
+            tr = np.array([r.run.model != m for r in runs])
+            f, th, c = fit_model_composition(t[tr], k_in[tr], None if x is None else x[tr])
+            for i in np.flatnonzero(~tr):
+                ratios[i] = t[i] / ((1 + f) * k_out[i] + (0.0 if x is None else float(x[i] @ th)) + c)
+        by_batch = {}
+        for b in sorted({r.run.batch for r in runs}):
+            sel = np.array([r.run.batch == b for r in runs])
+            by_batch[f"b{b}"] = float(np.mean(np.abs(1 / ratios[sel] - 1)) * 100)
+        forms[form] = {"mape": float(np.mean(np.abs(1 / ratios - 1)) * 100), "by_batch": by_batch,
+                       "ratios": ratios}
+    chosen = min(forms, key=lambda n: forms[n]["mape"])
+    use = feats if "terms" in chosen else None
+    f, th, c = fit_model_composition(t, k_in, use)
+    ratios = forms[chosen]["ratios"]
+    return {"chosen": chosen, "fraction": f, "constant": c,
+            "terms": {n: float(v) for n, v in zip(names, th)} if use is not None else {},
+            "forms": {n: {"mape": v["mape"], "by_batch": v["by_batch"]} for n, v in forms.items()},
+            "interval": prediction_interval(ratios), "ratios": [float(v) for v in ratios],
+            "lomo_runs": {f"{r.run.model} b{r.run.batch}": float(v) for r, v in zip(runs, ratios)}}
+
+
 class GraphCache:
     """Analyses of traced model graphs by (model, batch, seq_len, fusion), shared by calibrate and validate."""
 
@@ -403,42 +505,65 @@ def calibrate(store: ResultsStore, hw: str, plugins, *, holdout: Sequence[str] =
            f" + {sum(1 for r in meas.models if r.model not in held)} model runs ({', '.join(fitted_models) or 'none'})"
            f"; held out: {', '.join(sorted(held)) or 'none'}; {runtime}; {statistic} times; {date}")
     cond = {**meas.conditions, "holdout": sorted(held), "fitted_models": fitted_models}
-    if fam_cls is not None and hasattr(fam_cls, "fit_calibration"):
-        from graphs.datasets.samples import KernelSample
 
-        samples = [KernelSample(p.kernels[0], p.seconds, "eager", p.sm.run.notes) for p in points
-                   if len(p.kernels) == 1]
-        cal = fam_cls.fit_calibration(entry.spec, samples, source=src)
-        cal = cal.model_copy(update={"conditions": cond, "runtime": runtime or cal.runtime})
-        rows_used = len(samples)
-    else:
+    def fit_kernels(pts: Sequence[KernelPoint]) -> tuple[Calibration, int]:
+        """The kernel part of the calibration from ``pts`` (and how many measurements it used)."""
+        if fam_cls is not None and hasattr(fam_cls, "fit_calibration"):
+            from graphs.datasets.samples import KernelSample
+
+            samples = [KernelSample(p.kernels[0], p.seconds, "eager", p.sm.run.notes) for p in pts
+                       if len(p.kernels) == 1]
+            c = fam_cls.fit_calibration(entry.spec, samples, source=src)
+            return c.model_copy(update={"conditions": cond, "runtime": runtime or c.runtime}), len(samples)
         m0 = base_mapper(plugins, hw, None, cond)
-        ko = dispatch_overhead(points, m0)
+        ko = dispatch_overhead(pts, m0)
         prov = Calibration(device=hw_id, source=src, runtime=runtime, fusion=m0.default_fusion,
                            kernel_overhead=ko, conditions=cond)
         m1 = base_mapper(plugins, hw, prov, cond)
-        rows = kernel_rows(points, m1)
+        rows = kernel_rows(pts, m1)
         curves = fit_curves(rows, m1, min_points)
         if not curves:
             raise GraphsError(f"{hw_id}: no kernel class has {min_points} usable measurements; measure more "
                               "(`graphs benchmark --suite full`)")
-        cal = prov.model_copy(update={"curves": curves})
-        rows_used = len(rows)
+        return prov.model_copy(update={"curves": curves}), len(rows)
+
+    cal, rows_used = fit_kernels(points)
     # per-model framework overhead from the fitted (non-held-out) model runs
     graphs = graphs or GraphCache(plugins)
     mapper = base_mapper(plugins, hw, cal, cond)
-    pairs, skipped_models = [], []
+    fitted_runs, skipped_models = [], []
     for run in meas.models:
         if run.model in held:
             continue
         try:
-            k_sum, _ = kernels_estimate(graphs.analysis(run, mapper.default_fusion), mapper)
+            a = graphs.analysis(run, mapper.default_fusion)
+            k_sum, _ = kernels_estimate(a, mapper)
         except GraphsError as e:
             skipped_models.append(f"{run.model} b{run.batch}: {e}")
             continue
-        pairs.append((run.seconds, k_sum))
+        fitted_runs.append(ModelFit(run, run.seconds, k_sum, a.kernels))
+    pairs = [(r.t, r.k) for r in fitted_runs]
     resid = [t - k for t, k in pairs]
-    if pairs:
+    composition: dict[str, Any] | None = None
+    features_of = getattr(mapper, "model_overhead_features", None)
+    if callable(features_of) and len({r.run.model for r in fitted_runs}) >= MIN_CV_MODELS:
+        composition = choose_composition(fitted_runs, features_of, points, fit_kernels, plugins, hw, cond, graphs)
+    if composition is not None:
+        frac, terms, const = composition["fraction"], composition["terms"], composition["constant"]
+        q05, q50, q95 = composition["interval"]
+        n_cv = len(composition["ratios"])
+        tx = "".join(f" + {v:.3g} s x {n}" for n, v in terms.items())
+        cal = cal.model_copy(update={
+            "model_overhead_fraction": frac, "model_overhead_terms": terms or None,
+            "model_residuals": Residuals(q05=q05, q50=q50, q95=q95), "model_overhead": Overhead(
+                value_s=const, n=len(pairs),
+                source=f"T_model = (1 + {frac:.3g}) x sum of kernel estimates{tx} + {const * 1e3:.3g} ms, robust fit "
+                       f"(relative error) over {len(pairs)} runs of fitted models; form chosen by leave-one-model-out "
+                       f"error ({composition['chosen']}: " + ", ".join(
+                           f"{k} {v['mape']:.1f}%" for k, v in composition["forms"].items()) +
+                       f"); interval from the {n_cv} leave-one-model-out ratios (curves and overheads refitted "
+                       f"without the model); median of T - sum alone: {float(np.median(resid)) * 1e3:.3g} ms")})
+    elif pairs:
         frac, const = fit_model_overhead(pairs)
         q05, q50, q95 = prediction_interval([t / ((1 + frac) * k + const) for t, k in pairs])
         cal = cal.model_copy(update={"model_overhead_fraction": frac,
@@ -454,5 +579,7 @@ def calibrate(store: ResultsStore, hw: str, plugins, *, holdout: Sequence[str] =
               "kernel_overhead_s": cal.kernel_overhead.value_s if cal.kernel_overhead else None,
               "model_overhead_s": cal.model_overhead.value_s if cal.model_overhead else None,
               "model_overhead_fraction": cal.model_overhead_fraction,
+              "model_overhead_terms": cal.model_overhead_terms,
+              "composition": {k: v for k, v in composition.items() if k != "ratios"} if composition else None,
               "model_residuals_s": resid}
     return cal, report

@@ -107,17 +107,30 @@ class Calibration(_M):
     model_overhead_fraction: float | None = Field(None, ge=0, description=(
         "per-model overhead proportional to the kernels' time: model = (1 + f) × Σ kernels + model_overhead "
         "(eager kernels run slower inside a model than timed alone: cold caches, allocation)"))
+    model_overhead_terms: dict[str, float] | None = Field(None, description=(
+        "further per-model overhead, seconds per unit of a feature the family engine computes from a model's "
+        "kernels (its ``model_overhead_features``, e.g. per kernel, per weight byte); fitted by graphs calibrate "
+        "only when leave-one-model-out error says they help"))
     model_residuals: Residuals | None = Field(None, description=(
-        "measured / estimated time of the fitted model runs: the 90 % interval of a model estimate"))
+        "measured / estimated time of the fitted model runs (leave-one-model-out where the family engine fits "
+        "overhead terms): the 90 % interval of a model estimate"))
     conditions: dict[str, Any] = Field(default_factory=dict, description=(
         "what the measurements were taken under (threads, cpu model, torch version ...); a family "
         "engine may refuse a calibration whose conditions differ from the estimate's"))
+
+    @field_validator("model_overhead_terms")
+    @classmethod
+    def _terms_nonnegative(cls, terms: dict[str, float] | None) -> dict[str, float] | None:
+        if terms and any(not (math.isfinite(v) and v >= 0) for v in terms.values()):
+            raise ValueError("model_overhead_terms must be finite and non-negative")
+        return terms
 
     def curve_for(self, kind: str, category: str) -> Curve | None:
         return self.curves.get(kind) or self.curves.get(category)
 
     def dump(self, path: str | Path) -> None:
-        Path(path).write_text(yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False))
+        skip = {"model_overhead_terms"} if self.model_overhead_terms is None else None   # files without them as before
+        Path(path).write_text(yaml.safe_dump(self.model_dump(mode="json", exclude=skip), sort_keys=False))
 
 
 def user_calibration_dir() -> Path:

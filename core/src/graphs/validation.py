@@ -302,6 +302,9 @@ def calibration_table(cal: Any, rep: dict[str, Any]) -> Any:
                   f"{c.points[0][1]:.3g} → {c.points[-1][1]:.3g}",
                   f"{c.residuals.q05:.2f} / {c.residuals.q50:.2f} / {c.residuals.q95:.2f}")
     ko, mo = cal.kernel_overhead, cal.model_overhead
+    terms = getattr(cal, "model_overhead_terms", None) or {}
     t.caption = (f"dispatch overhead per kernel: {_ms(ko.value_s) if ko else '– (family value)'}; "
-                 f"per model: {_ms(mo.value_s) if mo else '– (family value)'}")
+                 f"per model: {_ms(mo.value_s) if mo else '– (family value)'}"
+                 + (f" + {cal.model_overhead_fraction or 0:.3g} × Σ kernels" if mo else "")
+                 + "".join(f" + {v:.3g} s × {n}" for n, v in terms.items()))
     return t

@@ -28,6 +28,15 @@ time(kernel) = roofline(kernel) × prior + dispatch overhead
   maps such allocations fresh on every call), its page-fault time at the measured
   ``first_touch_per_mib``; ``model_dispatch`` (``no_grad`` + outer module call, measured) per
   model.
+* **composition** (a calibration's model overhead) — a model run is slower than the sum of its
+  kernels timed alone: ``T = (1 + f)·Σ kernels + c + a·N + b·W`` with ``N`` the model's kernels
+  and ``W`` the bytes of weights its GEMM/conv kernels read. The readings: per kernel, the Python
+  module/functional code around each ATen call, which a kernel replayed alone does not run; per
+  weight byte, weights that a kernel repeated alone finds in cache but a forward pass streams from
+  memory (on the development CPU ``b`` fits ≈ 1 / (22 GB/s), near its one-thread copy bandwidth);
+  ``f``, what remains in proportion (cache state of activations). ``a`` and ``b`` are the
+  calibration's ``model_overhead_terms`` (:meth:`model_overhead_features`), fitted by
+  ``graphs calibrate`` only when leave-one-model-out error says they help.
 
 Default fusion policy is ``none``: eager PyTorch runs op by op.
 """
@@ -187,6 +196,33 @@ class CPUMapper(Mapper):
         ko = getattr(self.calibration, "kernel_overhead", None)
         base = ko.value_s if ko is not None else self.spec.overhead("kernel_launch")
         return base + self.alloc_time(kernel)
+
+    # --- composition -------------------------------------------------------------------------------
+    @staticmethod
+    def model_overhead_features(kernels) -> dict[str, float]:
+        """Per-model features whose cost :mod:`graphs.calibrate` may fit (``model_overhead_terms``):
+        ``per_kernel`` — the number of kernels; ``per_weight_byte`` — bytes of weights read by the
+        GEMM/conv kernels (``linear`` and convolutions: batch × N × K of their GEMM at its dtype)."""
+        from graphs.ir import DTYPE_BITS
+
+        w = 0.0
+        for k in kernels:
+            if k.gemm is not None and (k.kind == "linear" or k.category.value == "conv"):
+                w += k.gemm.batch * k.gemm.n * k.gemm.k * DTYPE_BITS.get(k.dtype, 32) / 8
+        return {"per_kernel": float(len(kernels)), "per_weight_byte": w}
+
+    def model_overhead(self, kernels) -> float:
+        """The calibrated constant (else the spec's ``model_dispatch``) plus the calibration's
+        ``model_overhead_terms`` times this model's :meth:`model_overhead_features`."""
+        base = super().model_overhead(kernels)
+        terms = getattr(self.calibration, "model_overhead_terms", None)
+        if not terms:
+            return base
+        feats = self.model_overhead_features(kernels)
+        unknown = sorted(set(terms) - set(feats))
+        if unknown:
+            self._note(f"calibration has model-overhead terms this engine does not compute: {', '.join(unknown)}")
+        return base + sum(v * feats[n] for n, v in terms.items() if n in feats)
 
     # --- priors & confidence ----------------------------------------------------------------------
     def _lookup(self, kernel: Kernel) -> tuple[EfficiencyPrior, ConfidenceLevel]:
