@@ -55,6 +55,25 @@ def main(argv: list[str] | None = None) -> int:
                   f"runs {header.get('load_average_1min_at_runs')}; held out: {', '.join(header.get('holdout') or [])}")
         for t in validation_tables(report):
             con.print(t)
+        comp = rep.get("composition")
+        if comp:
+            t = Table(title="model composition T = (1 + f)·Σ kernels [+ a·kernels + b·weight bytes] + c: forms scored by "
+                            "leave-one-model-out over the fitted models (curves refitted without the model)",
+                      title_justify="left")
+            for col in ("form", "LOMO MAPE", *[f"LOMO {b}" for b in next(iter(comp["forms"].values()))["by_batch"]],
+                        "chosen"):
+                t.add_column(col, justify="left" if col == "form" else "right")
+            for name, v in comp["forms"].items():
+                t.add_row(name, f"{v['mape']:.1f}%", *[f"{x:.1f}%" for x in v["by_batch"].values()],
+                          "yes" if name == comp["chosen"] else "")
+            terms = comp.get("terms") or {}
+            lo, med, hi = comp["interval"]
+            t.caption = (f"f = {comp['fraction']:.3f}, c = {comp['constant'] * 1e3:.3g} ms"
+                         + (f", a = {terms['per_kernel'] * 1e6:.3g} µs per kernel" if "per_kernel" in terms else "")
+                         + (f", b = 1 / ({1 / terms['per_weight_byte'] / 1e9:.3g} GB/s) per weight byte"
+                            if terms.get("per_weight_byte") else "")
+                         + f"; 90 % interval of T / estimate from the LOMO ratios: [{lo:.3f}, {hi:.3f}]")
+            con.print(t)
         t = Table(title="ratio of baseline MAPE to calibrated MAPE (higher: the calibration beats it by more)",
                   title_justify="left")
         for col in ("set", "calibrated MAPE", "priors / calibrated", "roofline / calibrated"):

@@ -14,13 +14,14 @@ from graphs.plugins import get_plugins
 
 from graphs_mappers_cpu.accuracy import committed, reproduce
 
-# Achieved on the committed data (docs/accuracy/host_cpu.md) -> gate. Targets were MAPE <= 10 % at
-# batch 1 and 8, >= 90 % coverage, kernel->model error ratio <= 1.5; batch 1 (12.0 %) and coverage
-# (87.5 %: 7 of 8 held-out runs) miss them and are gated at what was reached plus a small tolerance.
+# Achieved on the committed data (benchmarks/accuracy.py; 8 held-out models x batch 1 and 8) -> gate at that
+# plus a small tolerance. Targets: MAPE <= 10 % at batch 1 and 8, >= 90 % of held-out runs inside the stated
+# 90 % interval, kernel->model error ratio <= 1.5. All are met on this data except coverage at batch 8 alone
+# (7 of 8: mobilenet_v3_large b8, 23 % under); over all 16 held-out runs it is 15 of 16.
 GATES = {
-    "held-out b1": {"mape": 13.0, "coverage": 0.75, "kernel_to_model_ratio": 1.5},   # 12.0 %, 4/4, 1.13
-    "held-out b8": {"mape": 10.0, "coverage": 0.75, "kernel_to_model_ratio": 1.5},   # 8.9 %, 3/4, 0.59
-    "held-out": {"mape": 11.5, "coverage": 0.85, "kernel_to_model_ratio": 1.0, "spearman": 0.95},  # 10.5, 7/8, 0.82, 0.976
+    "held-out b1": {"mape": 8.0, "coverage": 0.875, "kernel_to_model_ratio": 0.8},     # 7.29 %, 8/8, 0.65
+    "held-out b8": {"mape": 9.5, "coverage": 0.875, "kernel_to_model_ratio": 1.35},    # 8.58 %, 7/8, 1.23
+    "held-out": {"mape": 8.5, "coverage": 0.9, "kernel_to_model_ratio": 1.0, "spearman": 0.98},  # 7.94, 15/16, 0.87, 0.994
 }
 
 SETS = committed()
@@ -48,6 +49,12 @@ def test_the_shipped_calibration_is_the_one_the_committed_data_gives(result):
         assert (s.residuals.q05, s.residuals.q95) == pytest.approx((cv.residuals.q05, cv.residuals.q95), rel=1e-9)
     assert shipped.kernel_overhead.value_s == pytest.approx(cal.kernel_overhead.value_s, rel=1e-9)
     assert shipped.model_overhead.value_s == pytest.approx(cal.model_overhead.value_s, rel=1e-9, abs=1e-12)
+    assert shipped.model_overhead_fraction == pytest.approx(cal.model_overhead_fraction, rel=1e-9, abs=1e-12)
+    assert (shipped.model_overhead_terms or {}).keys() == (cal.model_overhead_terms or {}).keys()
+    for n, v in (cal.model_overhead_terms or {}).items():
+        assert shipped.model_overhead_terms[n] == pytest.approx(v, rel=1e-9, abs=1e-15), n
+    r, q = shipped.model_residuals, cal.model_residuals
+    assert (r.q05, r.q50, r.q95) == pytest.approx((q.q05, q.q50, q.q95), rel=1e-9)
     assert shipped.conditions["holdout"] == sorted(header["holdout"]) == cal.conditions["holdout"]
 
 
@@ -75,6 +82,23 @@ def test_held_out_accuracy_gates(result, group):
         assert s["kernel_to_model_ratio"] <= g["kernel_to_model_ratio"]
     if "spearman" in g:
         assert s["spearman"] >= g["spearman"]
+
+
+def test_composition_and_interval_come_from_leave_one_model_out(result):
+    """The model-level form is the one with the lower leave-one-model-out error on the *fitted* models, and the
+    stated interval is the prediction interval of those out-of-model ratios (not of an in-sample fit)."""
+    from graphs.calibrate import prediction_interval
+
+    c, cal, rep, report, header = result
+    comp = rep["composition"]
+    assert comp is not None and set(comp["forms"]) == {"(1+f)*sum + c", "(1+f)*sum + terms + c"}
+    assert comp["chosen"] == min(comp["forms"], key=lambda n: comp["forms"][n]["mape"])
+    ratios = list(comp["lomo_runs"].values())          # T / estimate of each fitted run, its model left out
+    assert len(ratios) == rep["model_runs_fitted"]
+    assert not set(header["holdout"]) & {k.rsplit(" b", 1)[0] for k in comp["lomo_runs"]}
+    q = cal.model_residuals
+    assert (q.q05, q.q50, q.q95) == pytest.approx(prediction_interval(ratios), rel=1e-12)
+    assert bool(cal.model_overhead_terms) == ("terms" in comp["chosen"])
 
 
 def test_calibrated_beats_both_baselines_on_held_out_models(result):

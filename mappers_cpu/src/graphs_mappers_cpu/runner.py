@@ -8,7 +8,9 @@ Suites (``graphs benchmark --runner torch-cpu --suite S``):
   SDPA over sequence lengths (causal too), elementwise over sizes, layer/RMS/batch norm,
   softmax, pooling, reductions, embedding, copies, and tiny ops (dispatch overhead);
 * ``models`` — whole zoo models at batch 1 and 8 (level ``model``), each followed by every
-  kernel of that forward pass timed in isolation (level ``kernel``, ``params.in_model``).
+  kernel of that forward pass timed in isolation (level ``kernel``, ``params.in_model``): the
+  PyTorch runners' shared list plus :data:`HOST_EXTRA_MODELS` (more held-out models for the
+  host-CPU accuracy claim, ``benchmarks/measure_host.py``).
 
 Cases are defined once for every PyTorch runner in :mod:`graphs_frontend_fx.measure`; each
 measurement stores the IR of the ATen calls that ran (``shapes.builder == "graph"``).
@@ -24,6 +26,14 @@ import importlib.util
 import os
 import platform
 from typing import Any, Mapping
+
+
+# Models measured on the host in addition to the shared list, chosen for diversity before any of them was
+# measured: a small CNN with channel split/shuffle, a transformer decoder other than GPT-2, an
+# EfficientNet variant at another resolution, and an encoder with T5's norm and relative position bias.
+HOST_EXTRA_MODELS: tuple[tuple[str, int | None], ...] = (
+    ("shufflenet_v2_x1_0", None), ("opt-125m", 128), ("efficientnet_b1", None), ("t5-small-encoder", None),
+)
 
 
 class TorchCPURunner:
@@ -45,13 +55,14 @@ class TorchCPURunner:
 
     def _runner(self):
         if self._impl is None:
-            from graphs_frontend_fx.measure import TorchRunner
+            from graphs_frontend_fx.measure import DEFAULT_MODELS, TorchRunner
 
             threads = self.threads()
 
             class _CPU(TorchRunner):
                 name = "torch-cpu"
                 device_type = "cpu"
+                models = tuple(DEFAULT_MODELS) + tuple(m for m in HOST_EXTRA_MODELS if m not in DEFAULT_MODELS)
 
                 def precisions(self) -> list[str]:
                     import torch
