@@ -23,7 +23,7 @@ Threads: ``--threads N`` (sets ``GRAPHS_CPU_THREADS``), default all usable physi
 Use ``--statistic min`` on a machine shared with other processes (the fastest repeat is the
 undisturbed time); ``median`` (default) on a quiet one. ``--wait-quiet S`` waits up to S
 seconds for the CPUs to be ≥ 90 % idle first. ``--store`` keeps the raw store elsewhere
-(default: a temporary file). ``--models-only``/``--skip-measure`` reuse a store.
+(default: a temporary file). ``--suites models`` measures only the models; ``--skip-measure`` reuses a store.
 """
 
 from __future__ import annotations
