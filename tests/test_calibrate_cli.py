@@ -106,3 +106,37 @@ def test_analyze_refuses_a_calibration_of_another_device(synth, graphs_cli, user
     assert graphs_cli("calibrate", "-H", str(spec), "--store", str(store)).exit_code == 0
     r = graphs_cli("analyze", "squeezenet1_1", "-H", "h100", "--calibration", str(user_dir / "host.yaml"))
     assert r.exit_code == 2 and "is for 'host', not h100" in r.stderr
+
+
+def test_calibrate_transfer_writes_what_validation_scores(graphs_cli, user_dir):
+    """`graphs calibrate --transfer`: a device without measurements gets the calibration the public-data
+    validation scores (transferred, INTERPOLATED); a fitted user file is never replaced."""
+    from graphs.datasets.validate import installed_calibrations, transferred_calibration
+    from graphs.datasets.kernels import gemm_kernel
+
+    r = graphs_cli("calibrate", "--hardware", "mi250", "--transfer", "--json")
+    assert r.exit_code == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["curves"] == rep["transferred_curves"] > 0 and "matrix efficiency of mi210" in rep["description"]
+    written = load_calibration(user_calibration_path("mi250"))
+    gp = get_plugins()
+    same, _ = transferred_calibration(gp, "mi250", installed_calibrations(gp))
+    k = gemm_kernel(1, 4096, 4096, 1024, linear=True)
+    mine, theirs = gp.mapper_for("mi250").estimate_kernel(k), gp.mapper_for("mi250", same).estimate_kernel(k)
+    assert mine.time_s == pytest.approx(theirs.time_s) and mine.confidence is ConfidenceLevel.INTERPOLATED
+    assert written.transferred_from
+    rows = json.loads(graphs_cli("hardware", "list", "--format", "json").stdout)
+    assert {r["id"]: r["calibration"] for r in rows}["mi250"] == "INTERPOLATED"
+    assert graphs_cli("calibrate", "--hardware", "mi250", "--transfer").exit_code == 0    # a transfer may be redone
+
+    # a calibration fitted from measurements is not replaced
+    fitted = user_calibration_path("v100-pcie-32gb")
+    fitted.parent.mkdir(parents=True, exist_ok=True)
+    fitted.write_text(yaml.safe_dump({"device": "v100-pcie-32gb", "source": "graphs calibrate: my measurements"}))
+    before = fitted.read_text()
+    r = graphs_cli("calibrate", "--hardware", "v100-pcie-32gb", "--transfer")
+    assert r.exit_code == 2 and "not replacing it" in r.stderr and r.stderr.count("\n") == 1
+    assert fitted.read_text() == before
+    # a family engine without transfer: one line, exit 2
+    r = graphs_cli("calibrate", "--hardware", "xeon-8480", "--transfer")
+    assert r.exit_code == 2 and "no installed calibration" in r.stderr and r.stderr.count("\n") == 1

@@ -251,6 +251,8 @@ def calibrate(
     holdout: Optional[str] = typer.Option(None, "--holdout", help="MODEL,... whose runs and kernels are not fitted (validate scores them)."),
     statistic: str = typer.Option("median", help="Time of a measurement: median of its repeats, or min (the undisturbed time on a shared machine)."),
     as_json: bool = typer.Option(False, "--json", help="Print what was fitted as JSON."),
+    transfer: bool = typer.Option(False, "--transfer", help="No measurements: build the calibration validation scores "
+                                  "(its own, if any, plus curves transferred from the installed calibrations of its family)."),
 ) -> None:
     """Fit a calibration (efficiency curves, dispatch and model overheads) from measurements in the store."""
     from graphs.calibrate import calibrate as fit
@@ -260,6 +262,9 @@ def calibrate(
 
     gp = _plugins()
     hw_id = gp.hardware_entry(hardware).spec.id
+    if transfer:
+        _calibrate_transfer(gp, hardware, hw_id, output, as_json)
+        return
     if store is not None and not store.is_file():
         raise GraphsError(f"--store {store}: no such results store")
     with ResultsStore(store) as db:
@@ -279,6 +284,41 @@ def calibrate(
     con = console()
     con.print(calibration_table(cal, rep))
     con.print(f"wrote {dest}")
+
+
+def _calibrate_transfer(gp, hardware: str, hw_id: str, output: Optional[Path], as_json: bool) -> None:
+    """``graphs calibrate --transfer``: write the own+transferred calibration of a device."""
+    import yaml
+
+    from graphs.calibration import load_calibration, user_calibration_path
+    from graphs.datasets.validate import installed_calibrations, transferred_calibration
+
+    cal, desc = transferred_calibration(gp, hardware, installed_calibrations(gp))
+    if cal is None:
+        raise GraphsError(f"{hw_id}: no installed calibration of its family to transfer from ({desc})")
+    dest = output or user_calibration_path(hw_id)
+    if output is None and dest.is_file():
+        try:
+            mine = load_calibration(dest)
+        except GraphsError:
+            mine = None
+        if mine is None or not (mine.transferred_from or "transferred from" in mine.source):
+            raise GraphsError(f"{dest} holds a calibration fitted from measurements; not replacing it "
+                              "(give --output FILE)")
+    cal = cal.model_copy(update={"source": f"graphs calibrate --transfer: {desc} | {cal.source}"})
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise GraphsError(f"cannot create {dest.parent}: {e.strerror or e}") from None
+    _emit(yaml.safe_dump(cal.model_dump(mode="json", exclude_none=True), sort_keys=False), dest)
+    moved = sorted(k for k, c in cal.curves.items() if c.transferred_from)
+    rep = {"device": hw_id, "written": str(dest), "description": desc, "curves": len(cal.curves),
+           "transferred_curves": len(moved)}
+    if as_json:
+        typer.echo(json.dumps(rep, indent=2))
+        return
+    typer.echo(f"{hw_id}: {desc}")
+    typer.echo(f"{len(cal.curves)} curves ({len(moved)} transferred: estimates on them are INTERPOLATED); wrote {dest}")
 
 
 @app.command()
@@ -351,7 +391,8 @@ def hardware_list(
         s = entry.spec
         if family and s.family != family:
             continue
-        cal = "CALIBRATED" if gp.calibration_for(hw_id) else "THEORETICAL"
+        c = gp.calibration_for(hw_id)
+        cal = "THEORETICAL" if c is None else ("INTERPOLATED" if getattr(c, "transferred_from", None) else "CALIBRATED")
         rows.append({
             "id": hw_id, "name": s.name, "family": s.family, "vendor": s.vendor,
             "fp32_flops": s.peak("fp32"), "fp16_flops": s.peak("fp16") or s.peak("bf16"), "int8_ops": s.peak("int8"),

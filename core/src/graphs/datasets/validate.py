@@ -110,17 +110,51 @@ def _family_cls(plugins, hw: str):
     return plugins.mappers[fam][0], entry
 
 
+def installed_calibrations(plugins) -> dict[str, Any]:
+    """hw -> the calibration its distribution ships (with curves), for every installed device."""
+    return {hw: e.calibration for hw, e in plugins.hardware.items()
+            if e.calibration is not None and getattr(e.calibration, "curves", None)}
+
+
+def transferred_calibration(plugins, hw: str, own: Mapping[str, Any], *, origin: str = "installed calibration",
+                            leave_one_out: bool = False) -> tuple[Any, str]:
+    """(calibration, description) of ``hw`` as validation scores it: its own calibration in ``own``
+    with the keys it lacks transferred from the other devices of its family in ``own`` (its family
+    engine's ``transfer_calibration``), or only the transfer (no own calibration, or
+    ``leave_one_out``); (None, …) when neither exists."""
+    cls, entry = _family_cls(plugins, hw)
+    others = [(c, plugins.hardware_entry(d).spec) for d, c in sorted(own.items())
+              if d != hw and plugins.hardware_entry(d).spec.family == entry.spec.family]
+    transfer = getattr(cls, "transfer_calibration", None)
+    mine = own.get(hw) if not leave_one_out else None
+    moved = None
+    if others and transfer is not None:
+        try:
+            moved = transfer(entry.spec, others, own=mine)
+        except TypeError:           # a family engine whose transfer takes no own calibration
+            moved = transfer(entry.spec, others)
+    names = ", ".join(sorted({c.device for c, _ in others}))
+    if hw in own and not leave_one_out:
+        cal = merge_calibrations(own[hw], moved)
+        extra = sorted(set(cal.curves) - set(own[hw].curves))
+        desc = f"own ({origin})" + (f"; {len(extra)} curves without own measurements transferred from {names}"
+                                    if extra else "")
+    elif moved is not None:
+        cal, desc = moved, f"transferred from {names}"
+    else:
+        return None, "none (family priors)"
+    note = (moved.source or "").partition("; ")[2] if moved is not None else ""
+    return cal, desc + (f"; {note}" if note else "")
+
+
 def _calibrations(plugins, devices: Sequence[str], fit_from, leave_one_out: bool) -> tuple[dict[str, Any], dict[str, str]]:
     """hw -> calibration (or None) for the devices to score, and a description of each."""
-    own: dict[str, Any] = {}
     if fit_from is None:
-        for hw, e in plugins.hardware.items():
-            if e.calibration is not None and getattr(e.calibration, "curves", None):
-                own[hw] = e.calibration
-        origin = "installed calibration"
+        own, origin = installed_calibrations(plugins), "installed calibration"
     else:
         from graphs.datasets.samples import samples_from
 
+        own = {}
         samples, where = samples_from(fit_from, plugins)
         for hw, ss in sorted(samples.items()):
             cls, entry = _family_cls(plugins, hw)
@@ -132,30 +166,7 @@ def _calibrations(plugins, devices: Sequence[str], fit_from, leave_one_out: bool
     out: dict[str, Any] = {}
     desc: dict[str, str] = {}
     for hw in devices:
-        cls, entry = _family_cls(plugins, hw)
-        others = [(c, plugins.hardware_entry(d).spec) for d, c in sorted(own.items())
-                  if d != hw and plugins.hardware_entry(d).spec.family == entry.spec.family]
-        transfer = getattr(cls, "transfer_calibration", None)
-        mine = own.get(hw) if not leave_one_out else None
-        moved = None
-        if others and transfer is not None:
-            try:
-                moved = transfer(entry.spec, others, own=mine)
-            except TypeError:           # a family engine whose transfer takes no own calibration
-                moved = transfer(entry.spec, others)
-        names = ", ".join(sorted({c.device for c, _ in others}))
-        if hw in own and not leave_one_out:
-            out[hw] = merge_calibrations(own[hw], moved)
-            extra = sorted(set(out[hw].curves) - set(own[hw].curves))
-            desc[hw] = f"own ({origin})" + (f"; {len(extra)} curves without own measurements transferred from {names}"
-                                             if extra else "")
-        elif moved is not None:
-            out[hw], desc[hw] = moved, f"transferred from {names}"
-        else:
-            out[hw], desc[hw] = None, "none (family priors)"
-        note = (moved.source or "").partition("; ")[2] if moved is not None else ""
-        if note and out[hw] is not None:
-            desc[hw] += f"; {note}"
+        out[hw], desc[hw] = transferred_calibration(plugins, hw, own, origin=origin, leave_one_out=leave_one_out)
     return out, desc
 
 
