@@ -270,12 +270,7 @@ def calibrate(
     with ResultsStore(store) as db:
         cal, rep = fit(db, hardware, gp, holdout=(holdout or "").split(","), statistic=statistic)
     dest = output or user_calibration_path(hw_id)
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise GraphsError(f"cannot create {dest.parent}: {e.strerror or e}") from None
-    import yaml
-    _emit(yaml.safe_dump(cal.model_dump(mode="json"), sort_keys=False), dest)
+    _write_calibration(cal.model_dump(mode="json"), dest)
     rep["written"] = str(dest)
     if as_json:
         typer.echo(json.dumps(rep, indent=2, default=str))
@@ -286,10 +281,22 @@ def calibrate(
     con.print(f"wrote {dest}")
 
 
-def _calibrate_transfer(gp, hardware: str, hw_id: str, output: Optional[Path], as_json: bool) -> None:
-    """``graphs calibrate --transfer``: write the own+transferred calibration of a device."""
+TRANSFER_SOURCE = "graphs calibrate --transfer"
+
+
+def _write_calibration(data: dict, dest: Path) -> None:
+    """Write a calibration's YAML to ``dest`` (its folder created; atomic, see :func:`_emit`)."""
     import yaml
 
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise GraphsError(f"cannot create {dest.parent}: {e.strerror or e}") from None
+    _emit(yaml.safe_dump(data, sort_keys=False), dest)
+
+
+def _calibrate_transfer(gp, hardware: str, hw_id: str, output: Optional[Path], as_json: bool) -> None:
+    """``graphs calibrate --transfer``: write the own+transferred calibration of a device."""
     from graphs.calibration import load_calibration, user_calibration_path
     from graphs.datasets.validate import installed_calibrations, transferred_calibration
 
@@ -302,15 +309,11 @@ def _calibrate_transfer(gp, hardware: str, hw_id: str, output: Optional[Path], a
             mine = load_calibration(dest)
         except GraphsError:
             mine = None
-        if mine is None or not (mine.transferred_from or "transferred from" in mine.source):
+        if mine is None or not (mine.transferred_from or mine.source.startswith(TRANSFER_SOURCE)):
             raise GraphsError(f"{dest} holds a calibration fitted from measurements; not replacing it "
                               "(give --output FILE)")
-    cal = cal.model_copy(update={"source": f"graphs calibrate --transfer: {desc} | {cal.source}"})
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise GraphsError(f"cannot create {dest.parent}: {e.strerror or e}") from None
-    _emit(yaml.safe_dump(cal.model_dump(mode="json", exclude_none=True), sort_keys=False), dest)
+    cal = cal.model_copy(update={"source": f"{TRANSFER_SOURCE}: {desc} | {cal.source}"})
+    _write_calibration(cal.model_dump(mode="json", exclude_none=True), dest)
     moved = sorted(k for k, c in cal.curves.items() if c.transferred_from)
     rep = {"device": hw_id, "written": str(dest), "description": desc, "curves": len(cal.curves),
            "transferred_curves": len(moved)}

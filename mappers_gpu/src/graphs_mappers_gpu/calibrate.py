@@ -43,7 +43,7 @@ transferred ratio, over kernels of at least ``FACTOR_X_MIN`` modelled time (laun
 Only matrix keys are scaled: the memory-bound kernels of LLMCompass's MI210 run 2.4× the
 transfer, and applying that factor as well was evaluated and rejected (the NeuSight MI210 labels
 then err by 30 %, not 8 %: a different PyTorch/ROCm stack's elementwise kernels; see
-docs/accuracy.md, which also says that this choice was made after seeing those labels).
+docs/accuracy/gpu_public_data.md, which also says that this choice was made after seeing those labels).
 """
 
 from __future__ import annotations
@@ -207,9 +207,9 @@ def _geomean_curves(use: Sequence[Curve], names: str) -> Curve:
 
 def _pick(key: str, sources: Sequence[tuple[Calibration, str, str]], cls: str) -> tuple[list[Curve], str]:
     """Curves of ``key`` from the sources of power class ``cls`` if any has it, else from all."""
-    same = [(c, pc) for c, pc, _ in sources if key in c.curves and pc == cls]
-    use = same or [(c, pc) for c, pc, _ in sources if key in c.curves]
-    return [c.curves[key] for c, _ in use], ", ".join(sorted({c.device for c, _ in use}))
+    have = [(c, pc) for c, pc, _ in sources if key in c.curves]
+    use = [c for c, pc in have if pc == cls] or [c for c, _ in have]
+    return [c.curves[key] for c in use], ", ".join(sorted({c.device for c in use}))
 
 
 def matrix_factor(measured: Calibration, others: Sequence[tuple[Calibration, str, str]], power_class: str,

@@ -127,12 +127,7 @@ def transferred_calibration(plugins, hw: str, own: Mapping[str, Any], *, origin:
               if d != hw and plugins.hardware_entry(d).spec.family == entry.spec.family]
     transfer = getattr(cls, "transfer_calibration", None)
     mine = own.get(hw) if not leave_one_out else None
-    moved = None
-    if others and transfer is not None:
-        try:
-            moved = transfer(entry.spec, others, own=mine)
-        except TypeError:           # a family engine whose transfer takes no own calibration
-            moved = transfer(entry.spec, others)
+    moved = transfer(entry.spec, others, own=mine) if others and transfer is not None else None
     names = ", ".join(sorted({c.device for c, _ in others}))
     if hw in own and not leave_one_out:
         cal = merge_calibrations(own[hw], moved)
