@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-DISTS  := $(sort $(patsubst %/pyproject.toml,%,$(shell find core frontends_* mappers_* plugins -name pyproject.toml -not -path '*/template*' -not -path '*/.venv/*' 2>/dev/null)))
+DISTS  := $(sort $(patsubst %/pyproject.toml,%,$(shell find core services frontends_* mappers_* plugins -name pyproject.toml -not -path '*/template*' -not -path '*/.venv/*' 2>/dev/null)))
 STAMP  := $(VENV)/.graphs-installed
 
 .PHONY: setup test test-slow bench measure-host accuracy clean

@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     from rich.table import Table
 
     from graphs.plugins import get_plugins
-    from graphs.validation import validation_tables
-    from graphs_mappers_cpu.accuracy import committed, reproduce
+    from graphs_calibrate.validation import validation_tables
+    from host_accuracy import committed, reproduce
 
     con = Console(width=170)
     gp = get_plugins()

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from graphs.datasets.validate import ValidationReport, validate_dir
+from graphs_datasets.validate import ValidationReport, validate_dir
 from graphs.plugins import get_plugins
 
 REPO = Path(__file__).resolve().parents[1]

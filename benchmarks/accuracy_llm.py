@@ -43,7 +43,7 @@ def table(title: str, header: list[str], rows: list[list]) -> str:
 
 
 def vidur_section(data: Path, gp, quick: bool, report: dict) -> None:
-    from graphs.llm.accuracy import vidur_op_accuracy
+    from graphs_llm.accuracy import vidur_op_accuracy
     for gpu in ("a100", "a40"):
         t0 = time.perf_counter()
         acc = vidur_op_accuracy(data, gpu, gp, tokens_every=8 if quick else 1)
@@ -60,9 +60,9 @@ def vidur_section(data: Path, gp, quick: bool, report: dict) -> None:
 
 
 def collectives_section(data: Path, report: dict) -> None:
-    from graphs.distributed.accuracy import (deepbench_allreduce, size_holdout, spec_only, vidur_collectives,
+    from graphs_distributed.accuracy import (deepbench_allreduce, size_holdout, spec_only, vidur_collectives,
                                              worker_transfer)
-    from graphs.distributed.system import system_for
+    from graphs_distributed.system import system_for
     v, d = vidur_collectives(data), deepbench_allreduce(data)
     for name, acc, note in (("VIDUR collectives, alpha-beta fitted on alternate sizes, scored on the others",
                              size_holdout(v, "alternate"), "vidur_size_holdout"),
@@ -87,7 +87,7 @@ def collectives_section(data: Path, report: dict) -> None:
 
 
 def training_section(data: Path, gp, report: dict) -> None:
-    from graphs.distributed.accuracy import neusight_training_accuracy
+    from graphs_llm.training_accuracy import neusight_training_accuracy
     rows = neusight_training_accuracy(data, gp)
     report["neusight_training"] = rows
     print(table("NeuSight GPT-2 large training steps (FP32, fwd+bwd), predicted from specs (nothing fitted on these rows)",
@@ -105,8 +105,8 @@ def training_section(data: Path, gp, report: dict) -> None:
 
 def write_calibrations(data: Path, gp) -> None:
     import yaml
-    from graphs.llm.accuracy import fit_vidur_calibration
-    from graphs.llm.vidur import GPU_HARDWARE
+    from graphs_llm.accuracy import fit_vidur_calibration
+    from graphs_llm.vidur import GPU_HARDWARE
     out = ROOT / "core" / "src" / "graphs" / "llm" / "calibrations"
     out.mkdir(parents=True, exist_ok=True)
     for gpu, hw in GPU_HARDWARE.items():
@@ -114,7 +114,7 @@ def write_calibrations(data: Path, gp) -> None:
         cal = cal.model_copy(update={"runtime": "cuda-graph (kernel times)"})
         p = out / f"{hw}.yaml"
         p.write_text("# Written by benchmarks/accuracy_llm.py --write-calibrations (do not edit by hand): kernel-time\n"
-                     "# curves from VIDUR's fp16 profiles, used by graphs.llm under the `graph` runtime.\n"
+                     "# curves from VIDUR's fp16 profiles, used by graphs_llm under the `graph` runtime.\n"
                      + yaml.safe_dump(cal.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
         print(f"wrote {p} ({len(cal.curves)} curves)")
 

@@ -23,8 +23,8 @@ from typing import Sequence
 import yaml
 
 from graphs.calibration import Calibration
-from graphs.datasets.public import import_public_data
-from graphs.datasets.samples import samples_from_store
+from graphs_datasets.public import import_public_data
+from graphs_datasets.samples import samples_from_store
 from graphs.plugins import get_plugins
 from graphs.store import ResultsStore
 

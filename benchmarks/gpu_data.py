@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from graphs.datasets.kernels import conv_kernel, gemm_kernel  # noqa: F401  (the builders live in core)
-from graphs.datasets.kernels import vector_kernel as _vector_kernel
+from graphs.kernels import conv_kernel, gemm_kernel  # noqa: F401  (the builders live in core)
+from graphs.kernels import vector_kernel as _vector_kernel
 from graphs.ops.registry import Category
 from graphs.partition import Kernel
 

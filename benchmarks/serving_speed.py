@@ -27,11 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})   # one core
     from dataclasses import replace
-    from graphs.llm.cli import parse_lengths, run_scenario
-    from graphs.llm.scenario import ServingScenario
-    from graphs.llm.serving import simulate
+    from graphs_llm.cli import parse_lengths, run_scenario
+    from graphs_llm.scenario import ServingScenario
+    from graphs_llm.serving import simulate
     from graphs.plugins import get_plugins
-    from graphs.llm.cli import _load_llm
+    from graphs_llm.cli import _load_llm
     gp = get_plugins()
     t = time.perf_counter()
     _load_llm(a.model, 1, 8, gp)       # import torch and trace the zoo model once (its config); cached after

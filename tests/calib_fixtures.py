@@ -55,7 +55,7 @@ def synthetic_store(path: Path, spec_file: Path, gp, *, threads: int = 4, models
                     model_overhead: float = MODEL_OVERHEAD) -> ResultsStore:
     """Kernels (GEMMs over sizes, tiny adds) timed by :func:`true_ratio`, and whole-model runs whose
     time is the sum of their kernels' true times plus ``model_overhead``."""
-    from graphs.calibrate import base_mapper
+    from graphs_calibrate.fit import base_mapper
     from graphs.estimate import analyze_graph
     from graphs.frontends import LoadOptions, load_model
 

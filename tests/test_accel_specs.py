@@ -1,6 +1,8 @@
 """Accelerator and edge device distributions: valid plugins, every number sourced, peaks as cited."""
 
 import importlib
+
+from graphs.hardware.package import spec_file
 import json
 
 import pytest
@@ -55,7 +57,7 @@ def test_device_plugin_valid_and_sourced(hw_id):
     mod = module(hw_id)
     info = assert_plugin_valid(mod, f"mapper-{hw_id}")
     assert info.registered["hardware"] == [hw_id]
-    spec = load_spec(mod.SPEC)
+    spec = load_spec(spec_file(mod.__name__))
     assert spec.family == ("accel" if hw_id in ACCEL else "edge")
     # every numeric leaf of the spec (family_params included) carries a source
     assert unsourced_numbers(spec.model_dump(mode="json")) == []
@@ -68,7 +70,7 @@ def test_device_plugin_valid_and_sourced(hw_id):
 
 @pytest.mark.parametrize("hw_id", sorted(PUBLISHED))
 def test_peaks_equal_published_dense_peaks(hw_id):
-    spec = load_spec(module(hw_id).SPEC)
+    spec = load_spec(spec_file(module(hw_id).__name__))
     peaks = {p: q.si for u in spec.compute.values() for p, q in u.peaks.items() if u is spec.compute.get("matrix")
              or u is spec.compute.get("npu")}
     assert set(peaks) == set(PUBLISHED[hw_id])
@@ -80,7 +82,7 @@ def test_peaks_equal_published_dense_peaks(hw_id):
 @pytest.mark.parametrize("hw_id", sorted(ACCEL))
 def test_array_geometry_never_exceeds_published_peak(hw_id):
     from graphs_mappers_accel import AccelMapper
-    m = AccelMapper(load_spec(module(hw_id).SPEC))
+    m = AccelMapper(load_spec(spec_file(module(hw_id).__name__)))
     g = m.device.geometry
     if g is None:
         assert any("geometry not published" in n for n in m.notes)
@@ -91,7 +93,7 @@ def test_array_geometry_never_exceeds_published_peak(hw_id):
 
 @pytest.mark.parametrize("hw_id", sorted(EDGE))
 def test_edge_op_lists_name_canonical_kinds(hw_id):
-    spec = load_spec(module(hw_id).SPEC)
+    spec = load_spec(spec_file(module(hw_id).__name__))
     for rule in spec.family_params["npu_ops"]:
         unknown = [k for k in rule["kinds"] if k not in KINDS]
         assert not unknown, (hw_id, unknown)

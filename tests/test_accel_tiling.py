@@ -1,5 +1,6 @@
 """Accelerator engine: tiles from real shapes (padding waste visible), SRAM spills, precision, calibration."""
 
+from graphs.hardware.package import spec_file
 import pytest
 
 from graphs.calibration import Calibration
@@ -59,7 +60,7 @@ def gemm_kernel(m, n, k, dtype="bfloat16", itemsize=2):
 
 
 def test_mapper_shows_padding_waste_on_tpu_v5e():
-    m = AccelMapper(load_spec(graphs_mapper_tpu_v5e.SPEC))
+    m = AccelMapper(load_spec(spec_file("graphs_mapper_tpu_v5e")))
     t128 = m.timing(gemm_kernel(16384, 512, 512))
     t129 = m.timing(gemm_kernel(16384, 513, 513))
     assert t128.bound == "compute" and t128.plan is not None
@@ -70,7 +71,7 @@ def test_mapper_shows_padding_waste_on_tpu_v5e():
 
 
 def test_fp32_matmul_on_a_bf16_only_mxu_runs_bf16_and_says_so():
-    m = AccelMapper(load_spec(graphs_mapper_tpu_v5e.SPEC))
+    m = AccelMapper(load_spec(spec_file("graphs_mapper_tpu_v5e")))
     t = m.timing(gemm_kernel(1024, 1024, 1024, "float32", 4))
     assert t.precision == "bf16"
     assert any("fp32 kernels run at bf16 on the matrix arrays" in n for n in m.notes)
@@ -85,7 +86,7 @@ def test_sram_spill_rereads_the_streamed_operand():
 
 
 def test_gaudi3_sram_bandwidth_and_geometry_used():
-    m = AccelMapper(load_spec(graphs_mapper_gaudi3.SPEC))
+    m = AccelMapper(load_spec(spec_file("graphs_mapper_gaudi3")))
     assert m.device.geometry.rows == 256 and m.device.sram.bandwidth == pytest.approx(12.8e12)
     t = m.timing(gemm_kernel(8192, 8192, 8192))
     assert t.plan.passes == 32 * 32
@@ -109,7 +110,7 @@ def mlp(dtype="bfloat16"):
 
 
 def test_model_estimate_and_calibration_path():
-    spec = load_spec(graphs_mapper_tpu_v5e.SPEC)
+    spec = load_spec(spec_file("graphs_mapper_tpu_v5e"))
     a = mlp()
     r = compose(a, AccelMapper(spec), fusion="none")
     assert r.low < r.value < r.high and r.confidence is ConfidenceLevel.THEORETICAL

@@ -86,9 +86,13 @@ def test_host_without_calibration_is_not_shown_calibrated(graphs_cli, tmp_path, 
     """The CPU priors are not a calibration: `hardware list` says CALIBRATED only when a calibration applies."""
     monkeypatch.setenv("GRAPHS_CPU_THREADS", "3")     # no calibration is shipped for 3 threads
     monkeypatch.setenv("GRAPHS_CACHE_DIR", str(tmp_path / "cache"))
+    r = graphs_cli("hardware", "list", "--json")      # the host is measured on first use, not by a listing
+    host = {row["id"]: row for row in json.loads(r.stdout)}["host"]
+    assert host["loaded"] is False and host["calibration"] is None and host["bandwidth_bytes_per_s"] is None
+    assert graphs_cli("hardware", "show", "host").exit_code == 0       # first use: detected, measured, cached
     r = graphs_cli("hardware", "list", "--json")
     host = {row["id"]: row for row in json.loads(r.stdout)}["host"]
-    assert host["calibration"] == "THEORETICAL"
+    assert host["loaded"] is True and host["calibration"] == "THEORETICAL"
     # a user calibration for host (any content that applies) makes it CALIBRATED
     d = tmp_path / "user-cal"
     d.mkdir(exist_ok=True)
@@ -111,8 +115,8 @@ def test_analyze_refuses_a_calibration_of_another_device(synth, graphs_cli, user
 def test_calibrate_transfer_writes_what_validation_scores(graphs_cli, user_dir):
     """`graphs calibrate --transfer`: a device without measurements gets the calibration the public-data
     validation scores (transferred, INTERPOLATED); a fitted user file is never replaced."""
-    from graphs.datasets.validate import installed_calibrations, transferred_calibration
-    from graphs.datasets.kernels import gemm_kernel
+    from graphs_datasets.validate import installed_calibrations, transferred_calibration
+    from graphs.kernels import gemm_kernel
 
     r = graphs_cli("calibrate", "--hardware", "mi250", "--transfer", "--json")
     assert r.exit_code == 0, r.stderr

@@ -1,11 +1,11 @@
-"""graphs.calibrate: the monotone log-log curve, and a fit that recovers known synthetic truth."""
+"""graphs_calibrate.fit: the monotone log-log curve, and a fit that recovers known synthetic truth."""
 
 import math
 
 import numpy as np
 import pytest
 
-from graphs.calibrate import calibrate, fit_curve, load_measured
+from graphs_calibrate.fit import calibrate, fit_curve, load_measured
 from graphs.errors import GraphsError
 from graphs.plugins import get_plugins
 from graphs.store import ResultsStore
@@ -97,7 +97,7 @@ def test_statistic_min_uses_the_fastest_repeat(synth):
 
 
 def test_model_overhead_fit_and_prediction_interval():
-    from graphs.calibrate import fit_model_overhead, prediction_interval
+    from graphs_calibrate.fit import fit_model_overhead, prediction_interval
 
     k = np.array([10e-3, 20e-3, 50e-3, 100e-3, 500e-3, 1.0])
     f, c = fit_model_overhead([(1.2 * x + 1e-3, x) for x in k])
@@ -109,7 +109,7 @@ def test_model_overhead_fit_and_prediction_interval():
 
 def test_model_composition_fit_recovers_per_feature_costs():
     """T = (1 + f)·Σ + θ·x + c with known f, θ (per kernel, per weight byte) and c; features of different scales."""
-    from graphs.calibrate import fit_model_composition
+    from graphs_calibrate.fit import fit_model_composition
 
     rng = np.random.default_rng(1)
     k = rng.uniform(5e-3, 2.0, 30)

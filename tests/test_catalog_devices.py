@@ -177,15 +177,15 @@ def test_new_device_estimates_with_its_family_engine(hw):
 
 
 def test_catalog_page_is_generated_from_the_installed_specs():
-    """docs/hardware_catalog.md is what benchmarks/catalog_table.py writes now (rerun it after a spec changes)."""
+    """docs/hardware_catalog.md is what scripts/catalog_table.py writes now (rerun it after a spec changes)."""
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "catalog_table.py"
+    path = Path(__file__).resolve().parents[1] / "scripts" / "catalog_table.py"
     spec = importlib.util.spec_from_file_location("catalog_table", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     page = mod.PAGE.read_text(encoding="utf-8")
     for hw in NEW_GPU + NEW_CPU:
         assert f"| `{hw}` |" in page
-    assert page == mod.render(), "docs/hardware_catalog.md is stale: run .venv/bin/python benchmarks/catalog_table.py"
+    assert page == mod.render(), "docs/hardware_catalog.md is stale: run .venv/bin/python scripts/catalog_table.py"

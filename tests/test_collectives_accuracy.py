@@ -1,16 +1,16 @@
 """Collective estimates against VIDUR's A100 NCCL profiles and DeepBench's all-reduce tables (sizes >= 1 MB).
 
 α and β are fitted per measured configuration on some sizes and scored on the others (see
-graphs.distributed.accuracy); gates are at what benchmarks/accuracy_llm.py measures.
+graphs_distributed.accuracy); gates are at what benchmarks/accuracy_llm.py measures.
 """
 
 from pathlib import Path
 
 import pytest
 
-from graphs.distributed.accuracy import (deepbench_allreduce, size_holdout, spec_only, vidur_collectives,
+from graphs_distributed.accuracy import (deepbench_allreduce, size_holdout, spec_only, vidur_collectives,
                                          worker_transfer)
-from graphs.distributed.system import system_for
+from graphs_distributed.system import system_for
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 needs_data = pytest.mark.skipif(not (DATA / "vidur" / "network").is_dir(), reason="../shared/data not present")

@@ -3,8 +3,8 @@
 
 import pytest
 
-from graphs.distributed.collectives import CollectiveModel, Link, fit_alpha_beta, one_level
-from graphs.distributed.system import builtin_systems, find_system, system_for
+from graphs_distributed.collectives import CollectiveModel, Link, fit_alpha_beta, one_level
+from graphs_distributed.system import builtin_systems, find_system, system_for
 from graphs.errors import GraphsError
 from graphs.testing import run_cli
 
@@ -82,7 +82,7 @@ def test_shipped_systems_are_sourced():
 
 def test_system_file_and_bad_system(tmp_path):
     import yaml
-    d = yaml.safe_load((find_system.__globals__["files"]("graphs.distributed") / "systems" / "dgx-h100.yaml").read_text())
+    d = yaml.safe_load((find_system.__globals__["files"]("graphs_distributed") / "systems" / "dgx-h100.yaml").read_text())
     d["id"] = "my-box"
     p = tmp_path / "box.yaml"
     p.write_text(yaml.safe_dump(d))

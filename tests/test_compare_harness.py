@@ -15,8 +15,8 @@ import pytest
 
 from graphs import metrics
 from graphs.cli import main
-from graphs.compare import compare, core_suite, measured_suite, render, rubric
-from graphs.compare.first import time_first_prediction
+from graphs_compare import compare, core_suite, measured_suite, render, rubric
+from graphs_compare.first import time_first_prediction
 from graphs.plugins import get_plugins
 from graphs.store import Measurement, ResultsStore, Run
 
@@ -93,7 +93,7 @@ def test_d1_metrics_recomputed_independently(measured):
 
 
 def test_graphs_matches_the_validation_module(gp, measured):
-    from graphs.datasets.validate import validate_dir
+    from graphs_datasets.validate import validate_dir
 
     rep = validate_dir(NS, gp, gpus=GPUS)
     g = next(r for r in measured.runs if r.name == "graphs")
@@ -177,7 +177,7 @@ def test_installed_tool_is_run_and_scored(gp, tmp_path, monkeypatch):
 
 
 def test_time_to_first_prediction_is_a_cold_subprocess(gp):
-    from graphs.datasets.validate import validate_dir
+    from graphs_datasets.validate import validate_dir
 
     t, how = time_first_prediction(["measured", str(NS), "Tesla_P4"])
     assert t is not None and 0.5 < t < 120 and "cold subprocess" in how

@@ -2,8 +2,8 @@
 
 import pytest
 
-from graphs.compare import rubric
-from graphs.compare.model import Grade
+from graphs_compare import rubric
+from graphs_compare.model import Grade
 
 
 def test_weights_are_the_guides_and_sum_to_one():

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from graphs.testing import run_cli
+
 from graphs.errors import GraphsError, SpecError
 from graphs.estimate import analyze_graph, compose
 from graphs.hardware import parse_spec
@@ -241,6 +243,7 @@ def cache_dir(tmp_path_factory):
 
 
 def test_hardware_list_json_contains_host(cache_dir, graphs_cli):
+    assert graphs_cli("hardware", "show", "host").exit_code == 0     # first use: detect + measure (cached)
     r = graphs_cli("hardware", "list", "--json")
     assert r.exit_code == 0, r.stderr
     rows = {row["id"]: row for row in json.loads(r.stdout)}
@@ -261,10 +264,13 @@ def test_detection_failure_is_reported_not_raised(cache_dir, monkeypatch, graphs
 
     monkeypatch.setattr(host_mod, "detect", broken)
     info = graphs_registry.add(plugin, "mappers-cpu")
-    assert "host" not in graphs_registry.hardware
-    assert "cpu" in graphs_registry.mappers                  # the engine still registers
-    err = " ".join(info.errors)
-    assert "host CPU detection failed: RuntimeError: no /proc here second line" in err
+    assert info.status == "ok" and "cpu" in graphs_registry.mappers    # the engine registers; the host is lazy
+    assert not graphs_registry.hardware["host"].loaded                  # a listing does not detect it
+    with pytest.raises(GraphsError) as e:                               # first use: one line, GraphsError
+        graphs_registry.hardware_entry("host").spec
+    assert "host CPU detection failed: RuntimeError: no /proc here second line" in str(e.value)
+    r = run_cli("hardware", "show", "host")
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1 and "host CPU detection failed" in r.stderr
 
 
 def test_host_plugin_is_valid(cache_dir):

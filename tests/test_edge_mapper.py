@@ -1,5 +1,6 @@
 """Edge engine: supported-op list, CPU fallback with transfer cost, quantization policy, power modes."""
 
+from graphs.hardware.package import spec_file
 import copy
 
 import pytest
@@ -46,11 +47,11 @@ def cnn(dtype="int8", odd="t::gelu", k2=3):
 
 
 def coral(**opts):
-    return EdgeMapper(load_spec(graphs_mapper_coral_edge_tpu.SPEC), options=EdgeOptions(**opts))
+    return EdgeMapper(load_spec(spec_file("graphs_mapper_coral_edge_tpu")), options=EdgeOptions(**opts))
 
 
 def rk3588(**opts):
-    return EdgeMapper(load_spec(graphs_mapper_rk3588_npu.SPEC), options=EdgeOptions(**opts))
+    return EdgeMapper(load_spec(spec_file("graphs_mapper_rk3588_npu")), options=EdgeOptions(**opts))
 
 
 def test_unsupported_op_falls_back_with_transfer_cost():
@@ -79,7 +80,7 @@ def test_edge_tpu_runs_everything_after_the_first_unsupported_op_on_the_cpu():
 
 
 def test_filter_size_constraint():
-    spec = load_spec(graphs_mapper_rk3588_npu.SPEC).model_dump(mode="json")
+    spec = load_spec(spec_file("graphs_mapper_rk3588_npu")).model_dump(mode="json")
     spec["family_params"]["npu_ops"][0]["max_kernel"] = {"value": 3, "source": "test fixture"}
     m = EdgeMapper(parse_spec(spec), options=EdgeOptions())
     r = compose(cnn(odd="t::relu", k2=5), m)
@@ -98,7 +99,7 @@ def test_float_models_assumed_quantized_or_fall_back():
 
 
 def with_modes(clocks):
-    data = copy.deepcopy(yaml.safe_load(open(graphs_mapper_rk3588_npu.SPEC)))
+    data = copy.deepcopy(yaml.safe_load(open(spec_file("graphs_mapper_rk3588_npu"))))
     data["family_params"]["power_modes"] = {
         f"npu-{c}": {"npu_clock": {"value": c, "unit": "MHz", "source": "test fixture"}} for c in clocks}
     data["family_params"]["default_mode"] = f"npu-{clocks[-1]}"

@@ -173,7 +173,8 @@ def test_installed_devices_report_energy_only_where_idle_power_is_sourced():
 def test_a_family_engines_own_kernel_energy_is_used():
     """The GPU engine computes a kernel's energy itself when the spec has idle power and coefficients."""
     import yaml
-    from graphs_mapper_h100 import SPEC
+    from graphs.hardware.package import spec_file
+    SPEC = spec_file("graphs_mapper_h100")
     from graphs_mappers_gpu import GPUMapper, GPUOptions
 
     data = yaml.safe_load(SPEC.read_text())

@@ -10,7 +10,9 @@ from graphs.ops.registry import Category
 from graphs.partition import Kernel
 from graphs.plugins import GraphsPlugins, get_plugins
 from graphs.results import ConfidenceLevel
-from graphs_mapper_h100 import SPEC
+from graphs.hardware.package import spec_file
+
+SPEC = spec_file("graphs_mapper_h100")
 from graphs_mappers_gpu import GPUMapper, GPUOptions
 
 T = HandlerTable()

@@ -12,7 +12,9 @@ from graphs.errors import SpecError
 from graphs.hardware import load_spec
 from graphs.ops.registry import Category
 from graphs.partition import Kernel
-from graphs_mapper_h100 import SPEC
+from graphs.hardware.package import spec_file
+
+SPEC = spec_file("graphs_mapper_h100")
 from graphs_mappers_gpu import CUDA_CORE, TENSOR_CORE, GPUMapper, GPUOptions, PriorTable, group_key, load_priors
 
 REPO = Path(__file__).resolve().parents[1]

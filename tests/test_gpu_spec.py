@@ -9,7 +9,9 @@ from graphs.cli import main
 from graphs.errors import SpecError
 from graphs.hardware import load_spec, parse_spec
 from graphs.hardware.units import Quantity
-from graphs_mapper_h100 import SPEC
+from graphs.hardware.package import spec_file
+
+SPEC = spec_file("graphs_mapper_h100")
 from graphs_mappers_gpu import GPUMapper, GPUParams, load_priors
 
 # NVIDIA H100 Tensor Core GPU datasheet, H100 SXM column, as printed (TFLOPS / TOPS).

@@ -5,7 +5,9 @@ import pytest
 from graphs.hardware import load_spec
 from graphs.ops.registry import Category
 from graphs.partition import GemmShape, Kernel
-from graphs_mapper_h100 import SPEC
+from graphs.hardware.package import spec_file
+
+SPEC = spec_file("graphs_mapper_h100")
 from graphs_mappers_gpu import GPUMapper, GPUOptionError, GPUOptions, select_unit
 
 

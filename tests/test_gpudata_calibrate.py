@@ -3,9 +3,9 @@
 import pytest
 
 from graphs.calibration import Calibration, load_calibration
-from graphs.datasets.kernels import gemm_kernel, vector_kernel
-from graphs.datasets.samples import KernelSample
-from graphs.datasets.validate import merge_calibrations
+from graphs.kernels import gemm_kernel, vector_kernel
+from graphs.calibration import KernelSample
+from graphs_datasets.validate import merge_calibrations
 from graphs.plugins import get_plugins
 from graphs.results import ConfidenceLevel
 from graphs_mappers_gpu import GPUMapper, GPUOptions

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graphs.datasets.devices import catalog_id, map_device_configs, normalise
+from graphs_datasets.devices import catalog_id, map_device_configs, normalise
 from graphs.errors import GraphsError
 from graphs.ops.registry import Category
 from graphs.partition import GemmShape, Kernel

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from graphs.datasets.kernels import gemm_kernel, vector_kernel
-from graphs.datasets.public import import_public_data, stored_kernel
-from graphs.datasets.samples import samples_from_store
+from graphs.kernels import gemm_kernel, vector_kernel
+from graphs_datasets.public import import_public_data, stored_kernel
+from graphs_datasets.samples import samples_from_store
 from graphs.errors import GraphsError
 from graphs.store import ResultsStore
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from graphs.datasets.labels import ModelLabel, label_files, op_kernel, parse_label_csv
+from graphs_datasets.labels import ModelLabel, label_files, op_kernel, parse_label_csv
 from graphs.errors import GraphsError
 
 LABELS = Path(__file__).resolve().parents[2] / "shared" / "data" / "neusight" / "labels"

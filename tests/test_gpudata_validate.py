@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graphs.datasets.validate import published_errors, validate_dir
+from graphs_datasets.validate import published_errors, validate_dir
 from graphs.errors import GraphsError
 from graphs.plugins import get_plugins
 

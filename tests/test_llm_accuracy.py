@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from graphs.llm.accuracy import vidur_op_accuracy
-from graphs.llm.timing import GRAPH_KERNEL_FLOOR_S
+from graphs_llm.accuracy import vidur_op_accuracy
+from graphs_mappers_gpu.mapper import GRAPH_KERNEL_FLOOR_S
 from graphs.plugins import get_plugins
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -7,9 +7,9 @@ import pytest
 
 from graphs.errors import GraphsError
 from graphs.frontends import LoadOptions, load_model
-from graphs.llm.builder import AttentionImpl, Chunk, DecoderBuilder, Precision
-from graphs.llm.config import LLMConfig
-from graphs.llm.ops import REGISTRY
+from graphs_llm.builder import AttentionImpl, Chunk, DecoderBuilder, Precision
+from graphs_llm.config import LLMConfig
+from graphs_llm.ops import REGISTRY
 from graphs.partition import partition
 from graphs.plugins import get_plugins
 

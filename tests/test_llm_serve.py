@@ -1,13 +1,14 @@
-"""`graphs analyze --mode serve`: prefill/decode phases, memory, fit, and the CLI."""
+"""`graphs serve`: prefill/decode phases, memory, fit, and the CLI."""
 
 import json
 
 import pytest
 
 from graphs.errors import GraphsError
-from graphs.llm.config import LLMConfig
-from graphs.llm.inference import ServeOptions, analyze_serve
-from graphs.llm.timing import GRAPH_KERNEL_FLOOR_S, KernelTimer, kernel_time_calibration, mapper_for_runtime
+from graphs_llm.config import LLMConfig
+from graphs_llm.inference import ServeOptions, analyze_serve
+from graphs_mappers_gpu.mapper import GRAPH_KERNEL_FLOOR_S
+from graphs_llm.timing import KernelTimer, kernel_time_calibration, mapper_for_runtime
 from graphs.plugins import get_plugins
 from graphs.testing import run_cli
 
@@ -86,8 +87,8 @@ def test_graph_runtime_calibration_and_floor():
     m = mapper_for_runtime(gp, "a100", "graph")
     assert m.calibration == cal
     # without a curve (H100): the graph runtime never goes below the measured kernel floor
-    from graphs.llm.builder import DecoderBuilder
-    from graphs.llm.ops import REGISTRY
+    from graphs_llm.builder import DecoderBuilder
+    from graphs_llm.ops import REGISTRY
     from graphs.partition import partition
     tm = KernelTimer(gp.mapper_for("h100"), "graph")
     ks = partition(DecoderBuilder(TINY).layer(decode=[0]), REGISTRY, "none")
@@ -95,7 +96,7 @@ def test_graph_runtime_calibration_and_floor():
 
 
 def test_cli_serve_table_and_json():
-    args = ["analyze", "tinyllama-1.1b", "--hardware", "h100", "--mode", "serve", "--prompt-len", "64",
+    args = ["serve", "tinyllama-1.1b", "--hardware", "h100", "--prompt-len", "64",
             "--gen-len", "8", "--batch", "2", "--precision", "fp16"]
     r = run_cli(*args, "--format", "json")
     assert r.exit_code == 0, r.stderr
@@ -108,15 +109,15 @@ def test_cli_serve_table_and_json():
     assert t.exit_code == 0 and "time to first token" in t.stdout and "KV cache per token" in t.stdout
 
 
-@pytest.mark.parametrize("extra, needle", [
-    (["--mode", "fly"], "--mode 'fly'"),
-    (["--mode", "serve", "--weight-dtype", "int3"], "--weight-dtype"),
-    (["--mode", "serve", "--kv-cache", "ring"], "--kv-cache"),
-    (["--mode", "serve", "--format", "csv"], "table and json"),
-    (["--mode", "serve", "--prompt-len", "3000", "--gen-len", "100"], "exceed"),
+@pytest.mark.parametrize("cmd, extra, needle", [
+    ("analyze", ["--mode", "serve"], "No such option: --mode"),      # LLM modes are their own commands now
+    ("serve", ["--weight-dtype", "int3"], "--weight-dtype"),
+    ("serve", ["--kv-cache", "ring"], "--kv-cache"),
+    ("serve", ["--format", "csv"], "table, json"),
+    ("serve", ["--prompt-len", "3000", "--gen-len", "100"], "exceed"),
 ])
-def test_cli_serve_bad_input_is_one_line(extra, needle):
-    r = run_cli("analyze", "tinyllama-1.1b", "--hardware", "h100", *extra)
+def test_cli_serve_bad_input_is_one_line(cmd, extra, needle):
+    r = run_cli(cmd, "tinyllama-1.1b", "--hardware", "h100", *extra)
     assert r.exit_code == 2, (r.stdout, r.stderr)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], r.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ("core", "frontends_fx", "frontends_onnx", "frontends_tflite", "mappers_gpu", "mappers_cpu",
-            "mappers_accel", "mappers_edge", "plugins")
+            "mappers_accel", "mappers_edge", "plugins", "services")
 
 
 def distributions():
@@ -29,7 +29,7 @@ def test_top_level_layout_is_the_designed_one():
     else:  # not a git checkout: look at the folder, minus build artefacts
         present = {p.name for p in ROOT.iterdir() if not p.name.startswith(".") and not p.name.endswith(".egg-info")}
     assert expected <= present
-    extra = present - expected - {"README.md", "Makefile", "constraints-dev.txt", "benchmarks"}
+    extra = present - expected - {"README.md", "Makefile", "constraints-dev.txt", "benchmarks", "services", "scripts"}
     assert not extra, f"unexpected top-level entries: {sorted(extra)}"
 
 
@@ -52,7 +52,7 @@ def test_every_distribution_is_in_the_all_extra():
     def expand(names, seen=()):
         out = set()
         for n in names:
-            m = re.fullmatch(r"graphs\[(.*)\]", n)
+            m = re.fullmatch(r"graphs-estimator\[(.*)\]", n)
             if m:
                 for e in m.group(1).split(","):
                     out |= expand(extras[e.strip()])
@@ -64,3 +64,19 @@ def test_every_distribution_is_in_the_all_extra():
     names = {m["project"]["name"] for m in distributions().values()}
     assert names - listed == set(), f"not in graphs[all]: {sorted(names - listed)}"
     assert listed - names == set(), f"listed but no such folder: {sorted(listed - names)}"
+
+
+def test_generated_packaging_is_current():
+    """Device distributions' pyproject.toml/__init__.py and the root extras are generated, never hand-kept."""
+    import sys
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_packaging.py"), "--check"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_ops_page_is_current():
+    """docs/ops.md lists exactly the registry's kinds, attributes, formulas and handlers."""
+    import sys
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_ops_doc.py"), "--check"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stdout + r.stderr

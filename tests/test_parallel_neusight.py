@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from graphs.distributed.accuracy import neusight_training_accuracy, neusight_training_labels, parallel_of
+from graphs_llm.training_accuracy import neusight_training_accuracy, neusight_training_labels, parallel_of
 from graphs.plugins import get_plugins
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from graphs.distributed.system import system_for
-from graphs.distributed.training import ParallelConfig, TrainingOptions, training_step
+from graphs_distributed.system import system_for
+from graphs_llm.training import ParallelConfig, TrainingOptions, training_step
 from graphs.errors import GraphsError
-from graphs.llm.config import LLMConfig
+from graphs_llm.config import LLMConfig
 from graphs.plugins import get_plugins
 from graphs.testing import run_cli
 
@@ -116,13 +116,13 @@ def test_astra_sim_inputs_correspond_to_the_estimate(mapper, tmp_path):
 
 
 def test_cli_train(tmp_path):
-    r = run_cli("analyze", "gpt2", "--hardware", "dgx-h100", "--mode", "train", "--dp", "8", "--batch", "64",
+    r = run_cli("train", "gpt2", "--hardware", "dgx-h100", "--dp", "8", "--batch", "64",
                 "--seq-len", "1024", "--format", "json")
     assert r.exit_code == 0, r.stderr
     d = json.loads(r.stdout)
     assert d["parallel"]["dp"] == 8 and d["step_s"] > 0 and d["breakdown"]["dp_allreduce_s"] > 0
-    t = run_cli("analyze", "gpt2", "--hardware", "h100", "--mode", "train", "--tp", "4", "--pp", "2",
+    t = run_cli("train", "gpt2", "--hardware", "h100", "--tp", "4", "--pp", "2",
                 "--micro-batches", "8", "--batch", "64")
     assert t.exit_code == 0 and "pipeline bubble" in t.stdout and "tensor-parallel all-reduces" in t.stdout
-    bad = run_cli("analyze", "gpt2", "--hardware", "dgx-h100", "--mode", "train", "--ep", "2", "--dp", "2", "--batch", "8")
+    bad = run_cli("train", "gpt2", "--hardware", "dgx-h100", "--ep", "2", "--dp", "2", "--batch", "8")
     assert bad.exit_code == 2 and "not a mixture-of-experts" in bad.stderr

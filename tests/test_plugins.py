@@ -52,20 +52,22 @@ def test_plugins_list_shows_status(fake_site, monkeypatch):
 def test_load_plugins_env_limits_loading(fake_site, monkeypatch):
     monkeypatch.setenv("GRAPHS_LOAD_PLUGINS", "fake")
     gp = get_plugins(refresh=True)
-    assert set(gp.plugins) == {"fake"}
+    plugins = lambda gp: {n for n, p in gp.plugins.items() if not p.builtin}  # noqa: E731  (core's commands stay)
+    assert plugins(gp) == {"fake"}
     monkeypatch.setenv("GRAPHS_LOAD_PLUGINS", "graphs-broken-plugin")  # distribution names work too
-    assert set(get_plugins(refresh=True).plugins) == {"broken"}
+    assert plugins(get_plugins(refresh=True)) == {"broken"}
     monkeypatch.setenv("GRAPHS_LOAD_PLUGINS", "")
     gp = get_plugins(refresh=True)
-    assert gp.plugins == {} and gp.hardware == {}
+    assert plugins(gp) == set() and gp.hardware == {}
 
 
 def test_duplicate_registration_names_both_plugins(fake_site):
-    install_fake_distribution(fake_site, "graphs-dup-plugin", "graphs_dup_plugin", "dup")
+    # the rule: built-ins first, then plugins by entry-point name; a later claim is refused, naming both
+    install_fake_distribution(fake_site, "graphs-dup-plugin", "graphs_dup_plugin", "zdup")
     gp = get_plugins()
-    dup = gp.plugins["dup"]
+    dup = gp.plugins["zdup"]
     assert dup.status == "partial"
-    assert any("'dup'" in e and "'fake'" in e and "fake-npu" in e for e in dup.errors), dup.errors
+    assert any("'zdup'" in e and "'fake'" in e and "fake-npu" in e for e in dup.errors), dup.errors
     assert gp.hardware["fake-npu"].plugin == "fake"  # the first owner keeps it
 
 
@@ -107,3 +109,87 @@ def test_graphs_registry_fixture_registers_for_one_test(graphs_registry, fake_si
     graphs_registry.add(graphs_fake_plugin, "fake-one-test")
     assert get_plugins() is graphs_registry
     assert "fake-npu" in graphs_registry.hardware
+
+
+def test_a_plugin_adds_an_op_kind(fake_site):
+    """graphs_register_op_kinds: a new canonical kind with its category, formula and attributes."""
+    from graphs.ir import GraphBuilder, TensorSpec
+    from graphs.ops import Category
+    gp = get_plugins()
+    info = gp.ops.kinds["fake_gelu"]
+    assert info.category is Category.ELEMENTWISE and info.plugin == "fake" and "approximate" in info.attrs
+    gp.ops.register("fake::gelu9", "fake_gelu", gp.ops.default_formula("fake_gelu"), "test")
+    b = GraphBuilder("g", "test")
+    b.input("x", TensorSpec((4, 8)))
+    b.node("a", "fake::gelu9", ["x"], [("y", TensorSpec((4, 8)))])
+    b.output("y")
+    assert gp.ops.costs(b.build())["a"].flops == 9 * 32
+    # a kind with an unknown category, or one core already has, is refused naming the plugin
+    from graphs.errors import GraphsError
+    with pytest.raises(GraphsError, match="unknown category"):
+        gp._add_op_kinds("other", "odd", "teleport", lambda op: None)
+    with pytest.raises(GraphsError, match="registered by both 'graphs' and 'other'"):
+        gp._add_op_kinds("other", "relu", "elementwise", lambda op: None)
+
+
+def test_mapper_contract_is_enforced_at_registration(graphs_registry):
+    """A family engine that lacks a required member is refused when registered, naming the member."""
+    from graphs import hookimpl
+    from graphs.mapper import EfficiencyPrior, Mapper
+
+    class NoPrior(Mapper):
+        family = "noprior"
+
+    class NotAMapper:
+        family = "plain"
+
+        def prior(self, k):
+            return EfficiencyPrior(1, 1, 1, "x")
+
+    class Plugin:
+        @hookimpl
+        def graphs_register_mappers(self, register):
+            register("noprior", NoPrior)
+            register("plain", NotAMapper)
+
+    info = graphs_registry.add(Plugin(), "bad-engines")
+    assert info.status == "partial"
+    assert any("does not implement prior" in e for e in info.errors), info.errors
+    assert any("is not a graphs.mapper.Mapper subclass" in e for e in info.errors), info.errors
+    assert "noprior" not in graphs_registry.mappers and "plain" not in graphs_registry.mappers
+
+
+def test_builtin_commands_cannot_be_replaced(fake_site):
+    from graphs import hookimpl
+    gp = get_plugins()
+
+    def analyze() -> None:
+        """A plugin's own analyze."""
+
+    class Plugin:
+        @hookimpl
+        def graphs_register_commands(self, register):
+            register(analyze)
+
+    gp.collect("commands")
+    gp.add_plugin(Plugin(), "zz-hijack")
+    impl = [i for i in gp.pm.hook.graphs_register_commands.get_hookimpls() if i.plugin_name == "zz-hijack"][0]
+    gp._collect_one("commands", impl)
+    assert gp.commands["analyze"][1] == "graphs-analyze"
+    assert any("'graphs-analyze' and 'zz-hijack'" in e for e in gp.plugins["zz-hijack"].errors)
+
+
+def test_help_and_version_need_no_hardware(monkeypatch):
+    """--version lists no entry point; --help collects only the commands hook."""
+    from graphs import cli, plugins as P
+    seen = []
+    real = P.GraphsPlugins.collect
+
+    def spy(self, hook=None):
+        seen.append(hook)
+        return real(self, hook)
+
+    monkeypatch.setattr(P.GraphsPlugins, "collect", spy)
+    assert cli.main(["--version"]) == 0 and seen == []
+    assert run_cli("--help").exit_code == 0
+    assert set(seen) == {"commands"}, seen

@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
-from graphs.llm.scenario import Lengths, ServingScenario
+from graphs_llm.scenario import Lengths, ServingScenario
 from graphs.plugins import get_plugins
 from graphs.testing import run_cli
-from graphs.tools import ToolInputError
+from graphs_tools import ToolInputError
 
 graphs_vidur = pytest.importorskip("graphs_vidur")
 

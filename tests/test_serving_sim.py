@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from graphs.errors import GraphsError
-from graphs.llm.builder import Chunk
-from graphs.llm.config import LLMConfig
-from graphs.llm.cost import LLMCostModel
-from graphs.llm.scenario import Lengths, ServingScenario
-from graphs.llm.serving import IterationModel, kv_block_capacity, simulate
+from graphs_llm.builder import Chunk
+from graphs_llm.config import LLMConfig
+from graphs_llm.cost import LLMCostModel
+from graphs_llm.scenario import Lengths, ServingScenario
+from graphs_llm.serving import IterationModel, kv_block_capacity, simulate
 from graphs.plugins import get_plugins
 
 TINY = LLMConfig("tinyllama-1.1b", 32000, 2048, 22, 32, 4, 64, 5632, max_pos=2048)

@@ -95,7 +95,7 @@ def test_benchmark_cli_measures_and_stores(fake_site, tmp_path):
     r = run_cli("benchmark", "--runner", "fake-python", "--suite", "broken", "--store", str(store))
     assert r.exit_code == 0 and "explodes" in r.stderr  # a failing case is reported, the rest stored
     assert len(ResultsStore(store).query()) == 5
-    r = run_cli("benchmark", "--store", str(store), "--export", "csv")
+    r = run_cli("benchmark", "--store", str(store), "--export", "--format", "csv")
     assert r.exit_code == 0 and len(r.stdout.splitlines()) == 6
     r = run_cli("benchmark", "--runner", "nope", "--store", str(store))
     assert r.exit_code == 2 and "unknown runner 'nope'" in r.stderr

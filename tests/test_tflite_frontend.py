@@ -79,7 +79,8 @@ def test_node_attrs_for_npu_mappers():
     conv = next(n for n in g.nodes if n.op_type == "tflite::CONV_2D")
     assert conv.attrs["builtin"] == "CONV_2D" and conv.attrs["builtin_code"] == 3
     assert conv.attrs["version"] >= 1 and conv.attrs["fused_activation"] == "RELU6"
-    assert conv.attrs["stride_h"] == 2 and conv.attrs["padding"] == "SAME" and conv.attrs["kernel"] == (3, 3)
+    assert conv.attrs["stride_h"] == 2 and conv.attrs["kernel"] == (3, 3)
+    assert conv.attrs["stride"] == (2, 2) and conv.attrs["padding"] == "same"     # canonical names (docs/ops.md)
     act = next(n for n in g.nodes if n.attrs.get("fused_into") == conv.name)
     assert act.op_type == "tflite::RELU6" and act.inputs == (conv.outputs[0],)
     dw = next(n for n in g.nodes if n.op_type == "tflite::DEPTHWISE_CONV_2D")

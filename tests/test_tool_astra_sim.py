@@ -12,7 +12,7 @@ import yaml
 
 from graphs.ir import GraphBuilder, TensorSpec
 from graphs.results import ConfidenceLevel, EstimationResult, KernelEstimate, Provenance
-from graphs.tools import DiagnosisStatus, ToolInputError
+from graphs_tools import DiagnosisStatus, ToolInputError
 from graphs_astra_sim import (AstraSimAdapter, AstraSimJob, LayerCost, NetworkDim, SystemConfig, TrainingStep,
                               attrs_of, build_traces, load_schema, network_document, parse_stdout_text, read_et)
 from graphs_astra_sim.chakra import PROTO_PATH, parse_proto, write_messages

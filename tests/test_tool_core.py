@@ -1,4 +1,4 @@
-"""graphs.tools: diagnosis, the subprocess runner, the adapter base class and the registry API."""
+"""graphs_tools: diagnosis, the subprocess runner, the adapter base class and the registry API."""
 
 import json
 import shutil
@@ -12,7 +12,7 @@ from graphs.errors import GraphsError
 from graphs.ir import GraphBuilder, TensorSpec
 from graphs.plugins import GraphsPlugins
 from graphs.results import ConfidenceLevel
-from graphs.tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, ToolAdapter, ToolOutputError,
+from graphs_tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, ToolAdapter, ToolOutputError,
                           conv_geometry, doctor, doctor_all, get_tool, infer_stride_pad, list_tools, point_result,
                           resolve_executable, run_command, to_seconds)
 

@@ -8,7 +8,7 @@ import pytest
 
 from graphs.hardware import parse_spec
 from graphs.results import ConfidenceLevel
-from graphs.tools import DiagnosisStatus, ToolInputError, ToolOutputError
+from graphs_tools import DiagnosisStatus, ToolInputError, ToolOutputError
 from graphs_neusight import (METHODS, NeuSightAdapter, NeuSightJob, RecordedPredictions, RecordKey, aggregate,
                              device_config_from_spec, read_prediction_csv, write_model_config)
 

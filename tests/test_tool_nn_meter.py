@@ -11,7 +11,7 @@ from graphs.ir import GraphBuilder, TensorSpec
 from graphs.ops import HandlerTable, kinds
 from graphs.plugins import GraphsPlugins
 from graphs.results import ConfidenceLevel
-from graphs.tools import DiagnosisStatus, ToolInputError, ToolOutputError
+from graphs_tools import DiagnosisStatus, ToolInputError, ToolOutputError
 from graphs_nn_meter import (NNMeterAdapter, NNMeterJob, builtin_predictors, parse_reference_text, parse_stdout_text,
                              to_nnmeter_ir)
 

@@ -10,7 +10,7 @@ from graphs.hardware import parse_spec
 from graphs.ir import GraphBuilder, TensorSpec
 from graphs.ops import HandlerTable, kinds
 from graphs.plugins import GraphsPlugins
-from graphs.tools import DiagnosisStatus, ToolInputError
+from graphs_tools import DiagnosisStatus, ToolInputError
 from graphs_timeloop import (ArchConfig, MapperConfig, TimeloopAdapter, TimeloopJob, TimeloopWorkload, gemm_layer,
                              layers_from_graph, parse_stats)
 from graphs_timeloop import yamlio
@@ -65,7 +65,7 @@ def test_stats_parser_levels_and_loops():
 
 
 def test_stats_parser_rejects_other_files(tmp_path):
-    from graphs.tools import ToolOutputError
+    from graphs_tools import ToolOutputError
     bad = tmp_path / "x.txt"
     bad.write_text("hello")
     with pytest.raises(ToolOutputError):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from graphs.tools import Diagnosis, DiagnosisStatus, ToolInputError, ToolOutputError
+from graphs_tools import Diagnosis, DiagnosisStatus, ToolInputError, ToolOutputError
 from graphs_vidur import ServingScenario, VidurAdapter, read_request_metrics
 
 DATA = (Path(__file__).parents[1] / ".." / "shared" / "data").resolve()

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from graphs.calibrate import calibrate
+from graphs_calibrate.fit import calibrate
 from graphs.plugins import get_plugins
 from graphs.store import ResultsStore
-from graphs.validation import validate
+from graphs_calibrate.validation import validate
 
 from calib_fixtures import shared_synthetic
 

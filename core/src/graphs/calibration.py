@@ -9,7 +9,7 @@ a factor ``NEAR`` outside it (the curve held flat at its end) INTERPOLATED; beyo
 family's prior is used and the estimate is THEORETICAL.
 
 A device distribution ships its calibration with its spec; a user fits their own with
-``graphs calibrate --hardware ID`` (:mod:`graphs.calibrate`), which writes
+``graphs calibrate --hardware ID`` (:mod:`graphs_calibrate.fit`), which writes
 :func:`user_calibration_path` — ``$GRAPHS_CALIBRATION_DIR/<id>.yaml``, else
 ``~/.local/share/graphs/calibration/<id>.yaml`` (``XDG_DATA_HOME`` honoured). When that file
 exists it takes precedence over the shipped one (:meth:`graphs.plugins.GraphsPlugins.mapper_for`);
@@ -22,7 +22,8 @@ import bisect
 import math
 import os
 from pathlib import Path
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -30,6 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from graphs.errors import SpecError
 from graphs.hardware.schema import first_error, read_yaml
 from graphs.results import ConfidenceLevel
+
+if TYPE_CHECKING:
+    from graphs.partition import Kernel
 
 CALIBRATION_SCHEMA_VERSION = 1
 NEAR = 4.0  # how far (as a factor) outside the measured range an estimate is INTERPOLATED
@@ -131,6 +135,21 @@ class Calibration(_M):
     def dump(self, path: str | Path) -> None:
         skip = {"model_overhead_terms"} if self.model_overhead_terms is None else None   # files without them as before
         Path(path).write_text(yaml.safe_dump(self.model_dump(mode="json", exclude=skip), sort_keys=False))
+
+
+@dataclass(frozen=True)
+class KernelSample:
+    """A measured kernel on one device.
+
+    :param timing: ``eager`` — CUDA events around one eager op (the host dispatch floor
+        included, as NeuSight, LLMCompass time them); ``kernel`` — the GPU kernel alone
+        (VIDUR's profiler, DeepBench's cuBLAS timings).
+    """
+
+    kernel: "Kernel"
+    seconds: float
+    timing: str = "eager"
+    source: str = ""
 
 
 def user_calibration_dir() -> Path:

@@ -77,10 +77,11 @@ def estimate(graph: Graph, hardware: str, plugins: GraphsPlugins | None = None, 
 
 def compose(a: Analysis, mapper: Mapper, fusion: str = "default") -> EstimationResult:
     """Sum kernel estimates and the per-model overhead into the model estimate."""
-    parts: list[KernelEstimate] = [mapper.estimate_kernel(k) for k in a.kernels]
+    plan = mapper.estimate_kernels(a.kernels)
+    parts: list[KernelEstimate] = list(plan.parts)
     scale = 1.0 + mapper.model_overhead_fraction()
     kernels_s = sum(p.time_s for p in parts)
-    overhead = mapper.model_overhead(a.kernels) + (scale - 1.0) * kernels_s
+    overhead = plan.overhead_s + (scale - 1.0) * kernels_s
     total = kernels_s + overhead
     low = sum(p.low_s for p in parts) * scale + overhead - (scale - 1.0) * kernels_s
     high = sum(p.high_s for p in parts) * scale + overhead - (scale - 1.0) * kernels_s
@@ -123,8 +124,8 @@ def compose(a: Analysis, mapper: Mapper, fusion: str = "default") -> EstimationR
     metrics.update(energy.metrics())
     prov = Provenance(
         estimator=mapper.estimator_name, mapper=mapper.family, hardware=spec.id,
-        calibration=str(getattr(mapper.calibration, "source", "") or ""),
-        notes=tuple(getattr(mapper, "notes", ()) or ()),
+        calibration=mapper.calibration.source if mapper.calibration is not None else "",
+        notes=plan.notes,
     )
     return EstimationResult(
         value=total, unit="s", low=low, high=high,

@@ -6,7 +6,7 @@ duplicates naming both plugins.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import pluggy
 
@@ -19,6 +19,16 @@ def graphs_register_frontends(register: Callable[..., None]) -> None:
     """Register model frontends: ``register(frontend)`` with a :class:`graphs.frontends.Frontend`.
 
     :param register: callback taking one Frontend instance.
+    """
+
+
+@hookspec
+def graphs_register_op_kinds(register: Callable[..., None]) -> None:
+    """Register canonical op kinds: ``register(name, category, formula, doc=..., attrs={name: meaning})``.
+
+    :param register: callback taking a kind name, a :class:`graphs.ops.Category` (or its value), a
+        default formula ``OpView -> OpCost`` and, as keywords, a one-line doc and the kind's canonical
+        attributes (name -> meaning); see docs/ops.md.
     """
 
 
@@ -71,8 +81,20 @@ def graphs_register_runners(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def graphs_register_commands(app: Any) -> None:
-    """Add CLI commands to the ``graphs`` typer app.
+def graphs_register_datasets(register: Callable[..., None]) -> None:
+    """Register labelled-data readers for ``graphs validate --data DIR``: ``register(reader)``.
 
-    :param app: the root ``typer.Typer`` application.
+    :param register: callback taking one :class:`graphs.labels.LabelledData` (name, description,
+        ``sniff(dir)``, ``validate(dir, plugins, **options)``).
+    """
+
+
+@hookspec
+def graphs_register_commands(register: Callable[..., None]) -> None:
+    """Add CLI commands: ``register(typer_app)`` (a group, named by ``typer.Typer(name=...)``) or
+    ``register(function)`` (one command named after the function; ``name=`` to override).
+
+    Core's own commands are registered the same way, first; a name already taken is refused.
+
+    :param register: callback taking a ``typer.Typer`` or a command function.
     """

@@ -1,25 +1,73 @@
-"""Family engines (mappers): how a kind of hardware executes a kernel.
+"""The family-engine contract: how a kind of hardware executes kernels.
 
-:class:`Mapper` implements the roofline that every family starts from — precision-aware
-peaks, main-memory bandwidth, per-kernel launch/dispatch overhead — and leaves to the
-family what differs: which unit runs a kernel at which precision (:meth:`Mapper.compute_rate`),
-what bandwidth it sees (:meth:`Mapper.memory_rate`), its overheads, and the *efficiency
-prior* — the distribution of measured/roofline time ratios for each category of kernel,
-derived from measurements (never a constant picked by hand), which gives both the
-estimate and its interval.
+:class:`Mapper` is an abstract base class; a family engine (``gpu``, ``cpu``, ``accel``, ``edge``,
+or a third party's) subclasses it and registers the class with ``graphs_register_mappers``.
+Registration checks the class (:func:`check_mapper_class`): it must be a subclass, name its
+``family``, and implement every abstract member — a plugin that lacks one is listed as failed,
+naming the member, instead of failing later inside ``analyze``.
+
+What core calls, and what a family must or may provide:
+
+==================================  ========  ============================================================
+member                              required  used by
+==================================  ========  ============================================================
+``family`` (class attribute)        yes       registration; specs name it
+``prior(kernel)``                   yes       every estimate without a covering calibration curve
+``compute_rate / memory_rate``      default   the roofline (peaks of the spec, best unit per precision)
+``precision_of(kernel)``            default   which peak applies (the kernel's dtype)
+``kernel_overhead(kernel)``         default   fixed time per kernel (the spec's ``kernel_launch``)
+``model_overhead(kernels)``         default   fixed time per model run (calibrated, else the spec's)
+``estimate_kernel(k, runtime, ..)`` default   roofline x efficiency (calibration, else prior) + overhead
+``estimate_kernels(kernels, ..)``   default   a whole model in graph order: per-kernel estimates, the
+                                              per-run overhead and the notes of *this* run (an engine with
+                                              state across kernels — placement, transfers — keeps it here)
+``notes``                           default   provenance notes of the engine
+``model_overhead_features(ks)``     default   per-model features ``graphs calibrate`` may fit (none)
+``fit_calibration`` (classmethod)   optional  ``graphs calibrate`` / dataset validation; default refuses
+``transfer_calibration`` (cls)      optional  calibration of a device from its siblings'; default refuses
+``for_measurements(conditions)``    default   the engine set up like the runs behind measurements
+==================================  ========  ============================================================
+
+**Runtimes.** ``estimate_kernel(kernel, runtime=...)`` takes one of :data:`RUNTIMES`:
+
+* ``eager`` — one kernel per op issued by a framework on the host: device time plus the per-kernel
+  launch/dispatch cost (what the family's measurements and priors describe);
+* ``graph`` — the same kernels replayed back to back with no host gaps (CUDA graphs; a vendor graph
+  runtime): device time only, never below the roofline;
+* ``roofline`` — the floor: ``max(FLOPs/peak, bytes/bandwidth)`` at the spec's peaks, no efficiency,
+  no overhead (THEORETICAL).
+
+``streamed=True`` says the kernel's weights or KV cache come from main memory (never from a cache
+that an isolated benchmark would have warmed); an engine without a cache model ignores it.
+
+The efficiency *prior* of a family is the distribution of measured/roofline time ratios for each
+category of kernel, derived from measurements (never a constant picked by hand); it gives both
+the estimate and its interval.
 """
 
 from __future__ import annotations
 
+import abc
+import inspect
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ValidationError
 
-from graphs.errors import SpecError
+from graphs.errors import GraphsError, RegistrationError, SpecError
 from graphs.hardware.schema import DTYPE_PRECISION, HardwareSpec, first_error
 from graphs.partition import Kernel
 from graphs.results import ConfidenceLevel, KernelEstimate
+
+if TYPE_CHECKING:
+    from graphs.calibration import Calibration, KernelSample
+
+Runtime = Literal["eager", "graph", "roofline"]
+RUNTIMES: tuple[str, ...] = ("eager", "graph", "roofline")
+
+
+class CalibrationUnsupported(GraphsError):
+    """The family engine cannot fit (or transfer) calibrations."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +98,17 @@ class Rate:
     unit: str
 
 
-class Mapper:
+@dataclass(frozen=True)
+class KernelPlan:
+    """A model's kernels as one engine runs them: estimates in graph order, the per-run overhead
+    (seconds, e.g. framework dispatch, a result's trip back from an accelerator), and notes."""
+
+    parts: tuple[KernelEstimate, ...]
+    overhead_s: float
+    notes: tuple[str, ...] = ()
+
+
+class Mapper(abc.ABC):
     """Base family engine: a roofline with family-supplied rates, overheads and priors."""
 
     family: ClassVar[str] = ""
@@ -58,7 +116,7 @@ class Mapper:
     default_fusion: ClassVar[str] = "default"
     estimator_name: ClassVar[str] = "roofline"
 
-    def __init__(self, spec: HardwareSpec, calibration: Any = None) -> None:
+    def __init__(self, spec: HardwareSpec, calibration: "Calibration | None" = None) -> None:
         self.spec = spec
         self.calibration = calibration
         self.params: Any = None
@@ -68,7 +126,17 @@ class Mapper:
             except ValidationError as e:
                 raise SpecError(f"{spec.id}: family_params.{first_error(e)}") from None
 
-    # --- what families override ------------------------------------------------------------
+    # --- what every family must provide --------------------------------------------------------
+    @abc.abstractmethod
+    def prior(self, kernel: Kernel) -> EfficiencyPrior:
+        """The measured/roofline ratio distribution for ``kernel``'s category on this family."""
+
+    # --- what families may override ------------------------------------------------------------
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Provenance notes of the engine (assumptions a reader of the result should know)."""
+        return ()
+
     def precision_of(self, kernel: Kernel) -> str:
         return DTYPE_PRECISION.get(kernel.dtype, "fp32")
 
@@ -84,8 +152,7 @@ class Mapper:
         return best
 
     def memory_rate(self, kernel: Kernel) -> Rate:
-        mm = self.spec.main_memory
-        return Rate(self.spec.memory_bandwidth, mm.name)
+        return Rate(self.spec.memory_bandwidth, self.spec.main_memory.name)
 
     def kernel_overhead(self, kernel: Kernel) -> float:
         """Fixed time per kernel (launch or dispatch), seconds."""
@@ -93,28 +160,29 @@ class Mapper:
 
     def model_overhead(self, kernels: Sequence[Kernel]) -> float:
         """Fixed time per model run (framework), seconds: calibrated if available, else the spec's."""
-        mo = getattr(self.calibration, "model_overhead", None)
+        mo = self.calibration.model_overhead if self.calibration is not None else None
         return mo.value_s if mo is not None else self.spec.overhead("model_dispatch")
 
     def model_overhead_fraction(self) -> float:
         """Overhead per model run proportional to its kernels' time (calibrated; 0 without a calibration)."""
-        return float(getattr(self.calibration, "model_overhead_fraction", None) or 0.0)
+        return float(self.calibration.model_overhead_fraction or 0.0) if self.calibration is not None else 0.0
+
+    def model_overhead_features(self, kernels: Sequence[Kernel]) -> dict[str, float]:
+        """Per-model features (name -> amount, e.g. kernels, weight bytes) whose cost per unit
+        ``graphs calibrate`` may fit as ``model_overhead_terms``; none by default."""
+        return {}
 
     def model_interval(self, value_s: float) -> tuple[float, float] | None:
         """A model estimate's interval from the calibration's model-level residuals, if it has them
         (else the kernel intervals add up)."""
-        res = getattr(self.calibration, "model_residuals", None)
+        res = self.calibration.model_residuals if self.calibration is not None else None
         if res is None:
             return None
         return value_s * min(res.q05, 1.0), value_s * max(res.q95, 1.0)
 
-    def prior(self, kernel: Kernel) -> EfficiencyPrior:
-        raise NotImplementedError(f"family {self.family!r} supplies no efficiency prior")
-
     def confidence(self, kernel: Kernel) -> ConfidenceLevel:
         return ConfidenceLevel.THEORETICAL
 
-    # --- the roofline ------------------------------------------------------------------------
     def roofline(self, kernel: Kernel, precision: str) -> tuple[float, str, str]:
         """(seconds, bound, unit) at the peaks, before efficiency and overhead."""
         comp = self.compute_rate(kernel, precision)
@@ -127,7 +195,7 @@ class Mapper:
 
     def calibration_keys(self, kernel: Kernel) -> tuple[str, ...]:
         """Curve keys of a kernel in a calibration file, most specific first (the first curve
-        that covers the kernel is used; :mod:`graphs.calibrate` fits the same keys)."""
+        that covers the kernel is used; ``graphs calibrate`` fits the same keys)."""
         return (kernel.kind, kernel.category.value)
 
     def for_measurements(self, conditions: Mapping[str, Any]) -> "Mapper":
@@ -138,28 +206,38 @@ class Mapper:
     def calibrated_ratio(self, kernel: Kernel, t_roof: float) -> tuple[float, float, float, ConfidenceLevel] | None:
         """(median, low, high, confidence) of measured/roofline from this device's calibration, if it covers the kernel."""
         cal = self.calibration
-        curves = getattr(cal, "curves", None) if cal is not None else None
-        if not curves or t_roof <= 0:
+        if cal is None or not cal.curves or t_roof <= 0:
             return None
         for key in self.calibration_keys(kernel):
-            curve = curves.get(key)
+            curve = cal.curves.get(key)
             level = curve.confidence(t_roof) if curve is not None else None
-            if level is not None:
+            if curve is not None and level is not None:
                 break
         else:
             return None
-        if getattr(cal, "transferred_from", None) or getattr(curve, "transferred_from", None):
+        if cal.transferred_from or curve.transferred_from:
             level = min(level, ConfidenceLevel.INTERPOLATED)
         r = curve.ratio(t_roof)
         res = curve.residuals
         return r * res.q50, r * res.q05, r * res.q95, level
 
     def kernel_overhead_calibrated(self, kernel: Kernel) -> float:
-        ko = getattr(self.calibration, "kernel_overhead", None)
+        ko = self.calibration.kernel_overhead if self.calibration is not None else None
         return ko.value_s if ko is not None else self.kernel_overhead(kernel)
 
-    def estimate_kernel(self, kernel: Kernel) -> KernelEstimate:
-        """Roofline × measured efficiency (calibration if it covers the kernel, else the family prior) + overhead."""
+    def roofline_estimate(self, kernel: Kernel) -> KernelEstimate:
+        """The ``roofline`` runtime: spec peaks, no efficiency, no overhead (THEORETICAL)."""
+        t, bound, unit = self.roofline(kernel, self.precision_of(kernel))
+        return KernelEstimate(name=kernel.name, kind=kernel.kind, category=kernel.category.value, nodes=kernel.nodes,
+                              flops=kernel.flops, bytes=kernel.bytes, time_s=t, low_s=t, high_s=t, bound=bound,
+                              confidence=ConfidenceLevel.THEORETICAL, unit=unit)
+
+    def estimate_kernel(self, kernel: Kernel, *, runtime: Runtime = "eager", streamed: bool = False) -> KernelEstimate:
+        """Roofline x measured efficiency (calibration if it covers the kernel, else the family prior),
+        plus the per-kernel overhead under ``eager`` (see the module doc for runtimes)."""
+        check_runtime(runtime)
+        if runtime == "roofline":
+            return self.roofline_estimate(kernel)
         precision = self.precision_of(kernel)
         t_roof, bound, unit = self.roofline(kernel, precision)
         cal = self.calibrated_ratio(kernel, t_roof)
@@ -170,6 +248,11 @@ class Mapper:
             prior = self.prior(kernel)
             med, lo, hi, level = prior.median, prior.low, prior.high, self.confidence(kernel)
             over = self.kernel_overhead(kernel)
+        if runtime == "graph":      # back to back: no host gaps, never below the roofline
+            value, low, high = (max(t_roof, t_roof * r) for r in (med, lo, hi))
+            return KernelEstimate(name=kernel.name, kind=kernel.kind, category=kernel.category.value,
+                                  nodes=kernel.nodes, flops=kernel.flops, bytes=kernel.bytes, time_s=value,
+                                  low_s=low, high_s=high, bound=bound, confidence=level, unit=unit)
         value = t_roof * med + over
         low = t_roof * lo + over
         high = t_roof * hi + over
@@ -181,12 +264,53 @@ class Mapper:
             confidence=level, unit=unit,
         )
 
-    # --- for `graphs hardware list/show` -------------------------------------------------------
-    def summary(self) -> Mapping[str, Any]:
-        s = self.spec
-        return {
-            "fp32": s.peak("fp32"), "fp16": s.peak("fp16") or s.peak("bf16"), "int8": s.peak("int8"),
-            "memory_bytes": s.memory_bytes, "bandwidth": s.memory_bandwidth,
-            "tdp_w": s.power.tdp.si if s.power else None,
-            "calibration": ConfidenceLevel.CALIBRATED.name if self.calibration else ConfidenceLevel.THEORETICAL.name,
-        }
+    def estimate_kernels(self, kernels: Sequence[Kernel], *, runtime: Runtime = "eager",
+                         streamed: frozenset[str] | set[str] = frozenset()) -> KernelPlan:
+        """A whole model's kernels in graph order (``streamed``: names of kernels whose weights come
+        from main memory). Engines whose kernels depend on each other override this; the default
+        estimates each kernel alone and adds :meth:`model_overhead`."""
+        parts = tuple(self.estimate_kernel(k, runtime=runtime, streamed=k.name in streamed) for k in kernels)
+        over = self.model_overhead(kernels) if runtime == "eager" else 0.0
+        return KernelPlan(parts, over, tuple(self.notes))
+
+    # --- calibration capabilities (classmethods; the default refuses) ---------------------------
+    @classmethod
+    def fit_calibration(cls, spec: HardwareSpec, samples: Sequence["KernelSample"], source: str) -> "Calibration":
+        """A calibration of ``spec`` fitted on measured kernels; families that can fit override this."""
+        raise CalibrationUnsupported(f"the {cls.family!r} family engine cannot fit calibrations from kernel samples")
+
+    @classmethod
+    def transfer_calibration(cls, spec: HardwareSpec, sources: Sequence[tuple["Calibration", HardwareSpec]],
+                             source: str = "", own: "Calibration | None" = None) -> "Calibration":
+        """A calibration of ``spec`` transferred from other devices' (calibration, spec) pairs."""
+        raise CalibrationUnsupported(f"the {cls.family!r} family engine cannot transfer calibrations")
+
+    @classmethod
+    def can_fit(cls) -> bool:
+        return cls.fit_calibration.__func__ is not Mapper.fit_calibration.__func__  # type: ignore[attr-defined]
+
+    @classmethod
+    def can_transfer(cls) -> bool:
+        return cls.transfer_calibration.__func__ is not Mapper.transfer_calibration.__func__  # type: ignore[attr-defined]
+
+
+def check_runtime(runtime: str) -> None:
+    if runtime not in RUNTIMES:
+        raise GraphsError(f"runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
+
+
+def check_mapper_class(cls: Any, family: str, plugin: str) -> None:
+    """Refuse (RegistrationError naming what is wrong) a class that cannot serve as family ``family``."""
+    if not (isinstance(cls, type) and issubclass(cls, Mapper)):
+        raise RegistrationError(f"plugin {plugin!r}: family {family!r} engine {cls!r} is not a graphs.mapper.Mapper "
+                                "subclass")
+    missing = sorted(getattr(cls, "__abstractmethods__", ()))
+    if missing:
+        raise RegistrationError(f"plugin {plugin!r}: family {family!r} engine {cls.__name__} does not implement "
+                                f"{', '.join(missing)} (required by graphs.mapper.Mapper)")
+    if not family or cls.family != family:
+        raise RegistrationError(f"plugin {plugin!r}: engine {cls.__name__} declares family {cls.family!r}, "
+                                f"registered as {family!r}")
+    params = list(inspect.signature(cls.__init__).parameters)[1:3]
+    if params[:2] != ["spec", "calibration"]:
+        raise RegistrationError(f"plugin {plugin!r}: {cls.__name__}.__init__ must take (spec, calibration=None)")

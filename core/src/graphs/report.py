@@ -10,7 +10,7 @@ from typing import Any, Iterable, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from graphs.hardware.units import fmt_si
+from graphs.fmt import fmt_si
 from graphs.results import EstimationResult
 
 
@@ -42,12 +42,7 @@ def _power(r: EstimationResult) -> str:
     return f"{p:.3g} W" + (" (> TDP!)" if tdp and p > tdp else "")
 
 
-def estimate_table(results: Sequence[EstimationResult]) -> Table:
-    """Side-by-side model estimates (one column per hardware)."""
-    t = Table(title=f"{results[0].metrics.get('model', '')}: estimated forward pass", title_justify="left")
-    t.add_column("")
-    for r in results:
-        t.add_column(r.metrics.get("hardware", "?"), justify="right")
+def _estimate_rows(results: Sequence[EstimationResult]) -> list[tuple[str, list[str]]]:
     rows: list[tuple[str, Any]] = [
         ("latency", lambda r: fmt_si(r.value, "s")),
         ("interval (90%)", lambda r: f"{fmt_si(r.low, 's')} – {fmt_si(r.high, 's')}"),
@@ -69,9 +64,33 @@ def estimate_table(results: Sequence[EstimationResult]) -> Table:
         ("average power", _power),
         ("estimator", lambda r: f"{r.provenance.estimator} ({r.provenance.mapper})"),
     ]
-    for label, fn in rows:
-        t.add_row(label, *[fn(r) for r in results])
+    return [(label, [fn(r) for r in results]) for label, fn in rows]
+
+
+def estimate_table(results: Sequence[EstimationResult]) -> Table:
+    """Side-by-side model estimates (one column per hardware)."""
+    t = Table(title=f"{results[0].metrics.get('model', '')}: estimated forward pass", title_justify="left")
+    t.add_column("")
+    for r in results:
+        t.add_column(r.metrics.get("hardware", "?"), justify="right")
+    for label, cells in _estimate_rows(results):
+        t.add_row(label, *cells)
     return t
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A GitHub-flavoured markdown table (``|`` in cells escaped)."""
+    def cell(v: Any) -> str:
+        return ("" if v is None else str(v)).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def results_markdown(results: Sequence[EstimationResult]) -> str:
+    """The estimate table as markdown (one column per device)."""
+    header = ["", *(r.metrics.get("hardware", "?") for r in results)]
+    return markdown_table(header, [[label, *cells] for label, cells in _estimate_rows(results)])
 
 
 def kernel_table(result: EstimationResult, top: int) -> Table:

@@ -31,7 +31,7 @@ def new_device(hw_id: str, out_dir: Path, *, name: str, family: str, vendor: str
         raise GraphsError(f"{dest} already exists; choose another --output or remove it")
     fam = base.family if base else family
     values = {"id": hw_id, "name": name, "family": fam, "vendor": vendor or (base.vendor if base else "TODO"),
-              "package": package, "engine": engine or ENGINES.get(fam, f"graphs-mappers-{fam}")}
+              "package": package, "engine": engine or ENGINES.get(fam, f"graphs-mappers-{fam}"), "version": "0.1.0"}
     tmpl = files("graphs") / "templates" / "device"
     src = dest / "src" / package
     src.mkdir(parents=True)

@@ -32,9 +32,13 @@ class CliResult:
 
 
 class TestRegistry(GraphsPlugins):
-    """A registry that starts empty (built-in kinds only) and takes plugins one by one."""
+    """A registry that starts empty (built-in kinds and core's commands only) and takes plugins one by one."""
 
     __test__ = False  # not a test class
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.collect()                     # core's own commands now; add() registers the rest at once
 
     def add(self, obj: Any, name: str) -> PluginInfo:
         info = self.add_plugin(obj, name)

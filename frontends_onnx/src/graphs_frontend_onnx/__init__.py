@@ -1,6 +1,24 @@
-"""graphs frontend for ONNX models (``onnx::<OpType>`` op types)."""
+"""graphs frontend for ONNX models (``onnx::<OpType>`` op types).
 
-from graphs_frontend_onnx.frontend import OnnxFrontend, looks_like_onnx
+Names are imported on first use, so importing this package (which collecting plugins does) stays cheap.
+"""
 
-__all__ = ["OnnxFrontend", "looks_like_onnx"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "OnnxFrontend": ("graphs_frontend_onnx.frontend", "OnnxFrontend"),
+    "looks_like_onnx": ("graphs_frontend_onnx.frontend", "looks_like_onnx"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

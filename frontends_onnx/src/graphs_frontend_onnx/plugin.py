@@ -6,17 +6,16 @@ from typing import Callable
 
 from graphs import hookimpl
 
-from graphs_frontend_onnx.frontend import OnnxFrontend
-from graphs_frontend_onnx.handlers import HANDLERS
-
 
 @hookimpl
 def graphs_register_frontends(register: Callable[..., None]) -> None:
     """Register the ONNX frontend."""
+    from graphs_frontend_onnx.frontend import OnnxFrontend
     register(OnnxFrontend())
 
 
 @hookimpl
 def graphs_register_op_handlers(register: Callable[..., None]) -> None:
     """Register handlers for ``onnx::<OpType>``."""
+    from graphs_frontend_onnx.handlers import HANDLERS
     HANDLERS.register_into(register)

@@ -95,9 +95,13 @@ def _role(n: onnx.NodeProto, w: _Walk) -> str:
 
 
 def _normalise(n: onnx.NodeProto, attrs: dict[str, Any], w: _Walk) -> dict[str, Any]:
-    """Add the attrs core's formulas and partitioner read (groups, kernel, transposed)."""
+    """Add the canonical attributes of the node's kind (docs/ops.md): groups, kernel, stride, padding,
+    dilation, transposed — ONNX spells them group, kernel_shape, strides, pads (begins then ends),
+    dilations (the raw ONNX attributes stay too)."""
     op = n.op_type
     out = dict(attrs)
+    if op in ("Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool", "LpPool"):
+        _spatial(attrs, out)
     if op in ("Conv", "ConvTranspose", "ConvInteger", "QLinearConv"):
         out["groups"] = int(attrs.get("group", 1) or 1)
         wname = n.input[3] if op == "QLinearConv" and len(n.input) > 3 else (n.input[1] if len(n.input) > 1 else "")
@@ -110,6 +114,22 @@ def _normalise(n: onnx.NodeProto, attrs: dict[str, Any], w: _Walk) -> dict[str, 
     elif op in ("MaxPool", "AveragePool", "LpPool") and "kernel_shape" in attrs:
         out["kernel"] = tuple(attrs["kernel_shape"])
     return out
+
+
+def _spatial(attrs: dict[str, Any], out: dict[str, Any]) -> None:
+    """stride / padding / dilation from ONNX's strides / pads / dilations (or auto_pad)."""
+    if attrs.get("strides"):
+        out["stride"] = tuple(int(s) for s in attrs["strides"])
+    if attrs.get("dilations"):
+        out["dilation"] = tuple(int(d) for d in attrs["dilations"])
+    pads = attrs.get("pads")
+    if pads:
+        half = len(pads) // 2
+        out["padding"] = tuple(int(p) for p in pads[:half])
+    elif str(attrs.get("auto_pad", "NOTSET")).upper() in ("SAME_UPPER", "SAME_LOWER"):
+        out["padding"] = "same"
+    elif str(attrs.get("auto_pad", "NOTSET")).upper() == "VALID":
+        out["padding"] = "valid"
 
 
 def _quant_from(scale: str, zp: str, axis: int, rank: int, w: _Walk) -> Quantization | None:

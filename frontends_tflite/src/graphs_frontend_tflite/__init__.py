@@ -1,6 +1,24 @@
-"""graphs frontend for TFLite flatbuffers (``tflite::<BUILTIN>`` op types)."""
+"""graphs frontend for TFLite flatbuffers (``tflite::<BUILTIN>`` op types).
 
-from graphs_frontend_tflite.frontend import TFLiteFrontend, looks_like_tflite
+Names are imported on first use, so importing this package (which collecting plugins does) stays cheap.
+"""
 
-__all__ = ["TFLiteFrontend", "looks_like_tflite"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "TFLiteFrontend": ("graphs_frontend_tflite.frontend", "TFLiteFrontend"),
+    "looks_like_tflite": ("graphs_frontend_tflite.frontend", "looks_like_tflite"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -80,9 +80,22 @@ def load_tflite(path: Path, input_shapes: Mapping[str, tuple[int, ...]]) -> Grap
 
 
 def _layout_attrs(name: str, ins: list[int], specs: dict[int, TensorSpec], attrs: dict[str, Any]) -> None:
-    """Add what core's formulas and partitioner read: ``kernel`` (window), ``groups``, ``layout``."""
+    """Add the canonical attributes of the node's kind (docs/ops.md): ``kernel`` (window), ``groups``,
+    ``layout``, ``stride``, ``dilation``, ``padding`` (TFLite's stride_h/stride_w, dilation_h_factor/
+    dilation_w_factor and padding SAME/VALID; the raw options stay too)."""
     def spec(j: int) -> TensorSpec | None:
         return specs.get(ins[j]) if j < len(ins) and ins[j] >= 0 else None
+
+    if "stride_h" in attrs and "stride_w" in attrs:
+        attrs["stride"] = (int(attrs["stride_h"]), int(attrs["stride_w"]))
+    if "dilation_h_factor" in attrs and "dilation_w_factor" in attrs:
+        attrs["dilation"] = (int(attrs["dilation_h_factor"]), int(attrs["dilation_w_factor"]))
+    if "padding" in attrs and isinstance(attrs["padding"], (str, int)) and not isinstance(attrs["padding"], bool):
+        pad = str(attrs["padding"]).upper()
+        if pad == "SAME":
+            attrs["padding"] = "same"
+        elif pad == "VALID":
+            attrs["padding"] = "valid"
 
     x, f = spec(0), spec(1)
     if name in ("CONV_2D", "DEPTHWISE_CONV_2D") and x is not None and f is not None and f.rank == 4 and x.rank == 4:

@@ -1,14 +1,32 @@
 """graphs accelerator family engine: systolic arrays tiled from the real GEMM shapes, vector
-units, on-chip SRAM vs HBM, transferred efficiency priors (see docs/mappers/accel.md)."""
+units, on-chip SRAM vs HBM, transferred efficiency priors (see docs/mappers/accel.md).
 
-from graphs_mappers_accel.device import AccelDevice, resolve_device
-from graphs_mappers_accel.mapper import AccelMapper
-from graphs_mappers_accel.params import AccelParams
-from graphs_mappers_accel.priors import AccelPriors, load_priors
-from graphs_mappers_accel.systolic import ArrayGeometry, TilePlan, plan_gemm
-from graphs_mappers_accel.timing import KernelTiming, kernel_timing
+Names are imported on first use, so importing this package (which collecting plugins does) stays cheap.
+"""
 
-__all__ = [
-    "AccelDevice", "resolve_device", "AccelMapper", "AccelParams", "AccelPriors", "load_priors",
-    "ArrayGeometry", "TilePlan", "plan_gemm", "KernelTiming", "kernel_timing",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AccelDevice": ("graphs_mappers_accel.device", "AccelDevice"),
+    "AccelMapper": ("graphs_mappers_accel.mapper", "AccelMapper"),
+    "AccelParams": ("graphs_mappers_accel.params", "AccelParams"),
+    "AccelPriors": ("graphs_mappers_accel.priors", "AccelPriors"),
+    "ArrayGeometry": ("graphs_mappers_accel.systolic", "ArrayGeometry"),
+    "KernelTiming": ("graphs_mappers_accel.timing", "KernelTiming"),
+    "TilePlan": ("graphs_mappers_accel.systolic", "TilePlan"),
+    "kernel_timing": ("graphs_mappers_accel.timing", "kernel_timing"),
+    "load_priors": ("graphs_mappers_accel.priors", "load_priors"),
+    "plan_gemm": ("graphs_mappers_accel.systolic", "plan_gemm"),
+    "resolve_device": ("graphs_mappers_accel.device", "resolve_device"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

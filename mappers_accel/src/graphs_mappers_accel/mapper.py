@@ -82,14 +82,3 @@ class AccelMapper(Mapper):
         ``estimate_kernel`` then applies calibration or the prior and the dispatch overhead."""
         t = self.timing(kernel)
         return t.seconds, t.bound, t.unit
-
-    def summary(self) -> Mapping[str, Any]:
-        s = dict(super().summary())
-        g = self.device.geometry
-        s.update({
-            "matrix_units": int(self.params.matrix_units.value),
-            "array": f"{g.rows}x{g.cols}" if g else None,
-            "array_clock_hz": g.clock_hz if g else None,
-            "sram_bytes": self.device.sram.bytes if self.device.sram else None,
-        })
-        return s

@@ -1,4 +1,4 @@
-"""Entry point ``mappers-accel``: registers the ``accel`` family engine."""
+"""Entry point ``mappers-accel``: registers the ``accel`` family engine (imported on use)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from typing import Callable
 
 from graphs import hookimpl
 
-from graphs_mappers_accel.mapper import AccelMapper
-
 
 @hookimpl
 def graphs_register_mappers(register: Callable[..., None]) -> None:
-    """Register :class:`AccelMapper` for family ``accel``."""
+    """Register :class:`~graphs_mappers_accel.mapper.AccelMapper` for family ``accel``."""
+    from graphs_mappers_accel.mapper import AccelMapper
     register("accel", AccelMapper)

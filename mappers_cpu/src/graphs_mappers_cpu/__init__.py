@@ -1,9 +1,12 @@
-"""graphs CPU family engine: the host CPU detected at run time, measured priors."""
+"""graphs CPU family engine: the host CPU detected at run time, measured priors.
 
-from graphs_mappers_cpu.host import Fact, Host, HostDetectionError, detect
-from graphs_mappers_cpu.mapper import CPUMapper
+Names are imported on first use, so importing this package (which collecting plugins does) stays cheap.
+"""
 
-__all__ = ["CPUMapper", "Fact", "Host", "HostDetectionError", "detect", "host_spec"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 
 def host_spec(cache_dir=None, force=None):
@@ -12,3 +15,20 @@ def host_spec(cache_dir=None, force=None):
     from graphs_mappers_cpu.plugin import host_spec_dict
 
     return parse_spec(host_spec_dict(cache_dir, force), "host")
+
+
+_EXPORTS = {
+    "CPUMapper": ("graphs_mappers_cpu.mapper", "CPUMapper"),
+    "Fact": ("graphs_mappers_cpu.host", "Fact"),
+    "Host": ("graphs_mappers_cpu.host", "Host"),
+    "HostDetectionError": ("graphs_mappers_cpu.host", "HostDetectionError"),
+    "detect": ("graphs_mappers_cpu.host", "detect"),
+}
+__all__ = sorted([*_EXPORTS, "host_spec"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -200,7 +200,7 @@ class CPUMapper(Mapper):
     # --- composition -------------------------------------------------------------------------------
     @staticmethod
     def model_overhead_features(kernels) -> dict[str, float]:
-        """Per-model features whose cost :mod:`graphs.calibrate` may fit (``model_overhead_terms``):
+        """Per-model features whose cost :mod:`graphs_calibrate.fit` may fit (``model_overhead_terms``):
         ``per_kernel`` — the number of kernels; ``per_weight_byte`` — bytes of weights read by the
         GEMM/conv kernels (``linear`` and convolutions: batch × N × K of their GEMM at its dtype)."""
         from graphs.ir import DTYPE_BITS
@@ -245,8 +245,3 @@ class CPUMapper(Mapper):
     def confidence(self, kernel: Kernel) -> ConfidenceLevel:
         """A prior is not a calibration: at most INTERPOLATED (CALIBRATED needs a calibration curve)."""
         return min(self._lookup(kernel)[1], ConfidenceLevel.INTERPOLATED)
-
-    def summary(self):
-        s = dict(super().summary())
-        s["threads"] = self.threads
-        return s

@@ -7,8 +7,6 @@ from typing import Any, Callable
 from graphs import hookimpl
 from graphs.errors import GraphsError
 
-from graphs_mappers_cpu.host import HostDetectionError
-
 
 @hookimpl
 def graphs_register_mappers(register: Callable[..., None]) -> None:
@@ -20,14 +18,30 @@ def graphs_register_mappers(register: Callable[..., None]) -> None:
 
 @hookimpl
 def graphs_register_hardware(register: Callable[..., None]) -> None:
-    """Register the host CPU as ``host`` (alias ``cpu-host``), detected and measured now, with the
-    calibration shipped for this CPU model and thread count if there is one.
+    """Register the host CPU as ``host`` (alias ``cpu-host``), detected and measured on first use (the
+    measurement is cached, see :mod:`graphs_mappers_cpu.measure`), with the calibration shipped for
+    this CPU model and thread count if there is one.
 
-    Any failure raises :class:`HostDetectionError` (one line): core records it against this
-    plugin and the rest of graphs keeps working.
+    A failure on first use raises :class:`HostDetectionError` (one line) for the command that asked.
     """
+    register(load_host, id="host", family="cpu", name="this machine's CPU (detected on first use)",
+             aliases=("cpu-host",), ready=host_measured)
+
+
+def load_host() -> tuple[dict[str, Any], Any]:
+    """(spec mapping, shipped calibration or None) of the host: detection and (cached) measurement."""
     spec = host_spec_dict()
-    register(spec, calibration=shipped_calibration(spec))
+    return spec, shipped_calibration(spec)
+
+
+def host_measured() -> bool:
+    """Whether the host's measurements are cached (so loading its spec is quick)."""
+    from graphs_mappers_cpu.host import detect
+    from graphs_mappers_cpu.measure import cache_path, load_cached
+    try:
+        return load_cached(cache_path(detect())) is not None
+    except Exception:
+        return False
 
 
 def shipped_calibration(spec: dict[str, Any]) -> Any:
@@ -54,7 +68,10 @@ def host_spec_dict(cache_dir: Any = None, force: bool | None = None) -> dict[str
         return host_spec(host, meas)
     except GraphsError:
         raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
     except Exception as e:  # never crash the CLI: report one line, register nothing
+        from graphs_mappers_cpu.host import HostDetectionError
         msg = " ".join(str(e).split()) or type(e).__name__
         raise HostDetectionError(f"host CPU detection failed: {type(e).__name__}: {msg}") from e
 

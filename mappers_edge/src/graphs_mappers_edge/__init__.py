@@ -1,14 +1,36 @@
 """graphs edge family engine: int8 NPUs with a supported-op list, CPU fallback with transfer
-cost, named power modes (see docs/mappers/edge.md)."""
+cost, named power modes (see docs/mappers/edge.md).
 
-from graphs_mappers_edge.device import EdgeDevice, resolve_device
-from graphs_mappers_edge.mapper import CPU, NPU, EdgeMapper
-from graphs_mappers_edge.options import EdgeOptions
-from graphs_mappers_edge.params import EdgeParams, HostCPU, Link, OpRule, PowerMode
-from graphs_mappers_edge.priors import EdgePriors, load_priors
-from graphs_mappers_edge.support import Verdict, check
+Names are imported on first use, so importing this package (which collecting plugins does) stays cheap.
+"""
 
-__all__ = [
-    "EdgeDevice", "resolve_device", "CPU", "NPU", "EdgeMapper", "EdgeOptions", "EdgeParams", "HostCPU",
-    "Link", "OpRule", "PowerMode", "EdgePriors", "load_priors", "Verdict", "check",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CPU": ("graphs_mappers_edge.mapper", "CPU"),
+    "EdgeDevice": ("graphs_mappers_edge.device", "EdgeDevice"),
+    "EdgeMapper": ("graphs_mappers_edge.mapper", "EdgeMapper"),
+    "EdgeOptions": ("graphs_mappers_edge.options", "EdgeOptions"),
+    "EdgeParams": ("graphs_mappers_edge.params", "EdgeParams"),
+    "EdgePriors": ("graphs_mappers_edge.priors", "EdgePriors"),
+    "HostCPU": ("graphs_mappers_edge.params", "HostCPU"),
+    "Link": ("graphs_mappers_edge.params", "Link"),
+    "NPU": ("graphs_mappers_edge.mapper", "NPU"),
+    "OpRule": ("graphs_mappers_edge.params", "OpRule"),
+    "PowerMode": ("graphs_mappers_edge.params", "PowerMode"),
+    "Verdict": ("graphs_mappers_edge.support", "Verdict"),
+    "check": ("graphs_mappers_edge.support", "check"),
+    "load_priors": ("graphs_mappers_edge.priors", "load_priors"),
+    "resolve_device": ("graphs_mappers_edge.device", "resolve_device"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,19 +19,22 @@ For each kernel, in graph order:
 (:mod:`priors`). The breakdown's ``unit`` is ``npu`` or ``cpu-fallback``; a model with
 fallbacks lists them in the provenance notes.
 
-Core's ``compose`` estimates kernels in graph order and then calls ``model_overhead``; the
-engine keeps the placement of the previous kernel between those calls and closes the run in
-``model_overhead`` (:meth:`EdgeMapper.reset` starts a new one explicitly).
+Placement and transfers depend on the kernels before, so the engine estimates a model as a whole
+(:meth:`EdgeMapper.estimate_kernels`): the state of one run (where the previous kernel ran, the
+Edge TPU's cut, fallbacks, transfers) lives in a :class:`_Run` local to that call — nothing is kept
+on the engine between calls, so estimates never depend on call order. ``estimate_kernel`` alone
+estimates one kernel as the first of a run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Sequence
 
 from graphs.hardware.schema import DTYPE_PRECISION, HardwareSpec
 from graphs.ir import DTYPE_BITS
-from graphs.mapper import EfficiencyPrior, Mapper, Rate
+from graphs.calibration import Calibration
+from graphs.mapper import EfficiencyPrior, KernelPlan, Mapper, Rate, Runtime, check_runtime
 from graphs.partition import Kernel
 from graphs.results import ConfidenceLevel, KernelEstimate
 
@@ -53,7 +56,6 @@ class _Run:
     transfer_s: float = 0.0
     last_out_bytes: float = 0.0
     cut: bool = False
-    closed: bool = False
 
 
 class EdgeMapper(Mapper):
@@ -64,28 +66,23 @@ class EdgeMapper(Mapper):
     default_fusion = "none"     # placement is per op: a fused kernel would hide an unsupported epilogue
     estimator_name = "edge-npu"
 
-    def __init__(self, spec: HardwareSpec, calibration: Any = None, options: EdgeOptions | None = None,
+    def __init__(self, spec: HardwareSpec, calibration: Calibration | None = None, options: EdgeOptions | None = None,
                  priors: EdgePriors | None = None) -> None:
         super().__init__(spec, calibration)
         self.options = options if options is not None else EdgeOptions.from_env()
         self.device: EdgeDevice = resolve_device(spec, self.params, self.options)
         self.priors = priors if priors is not None else load_priors()
-        self._run = _Run(closed=True)
 
     # --- placement and transfers ------------------------------------------------------------------
-    def reset(self) -> None:
-        """Start a new graph: the next kernel is the first."""
-        self._run = _Run()
-
-    def placement(self, kernel: Kernel) -> tuple[str, str]:
-        """(``npu`` | ``cpu-fallback``, reason) — stateless except for the Edge TPU cut."""
-        if self._run.cut:
+    def placement(self, kernel: Kernel, run: _Run | None = None) -> tuple[str, str]:
+        """(``npu`` | ``cpu-fallback``, reason); ``run`` carries the Edge TPU's cut across kernels."""
+        if run is not None and run.cut:
             return CPU, "after the first unsupported op (the compiler maps one NPU segment only)"
         v = check(kernel, self.params.npu_ops, self.options.quantize == "assume")
         if v.supported:
             return NPU, ""
-        if self.params.partitioning == "first_unsupported":
-            self._run.cut = True
+        if run is not None and self.params.partitioning == "first_unsupported":
+            run.cut = True
         return CPU, v.reason
 
     def _scale(self, kernel: Kernel) -> tuple[str, float]:
@@ -118,11 +115,15 @@ class EdgeMapper(Mapper):
             t_m = nbytes / d.cpu_bandwidth
         return (t_c, "compute") if t_c >= t_m else (t_m, "memory")
 
-    def estimate_kernel(self, kernel: Kernel) -> KernelEstimate:
-        if self._run.closed:
-            self.reset()
-        run = self._run
-        place, reason = self.placement(kernel)
+    def estimate_kernel(self, kernel: Kernel, *, runtime: Runtime = "eager", streamed: bool = False) -> KernelEstimate:
+        """One kernel as the first of a run (its input starts in host memory)."""
+        return self._estimate(kernel, _Run(), runtime)
+
+    def _estimate(self, kernel: Kernel, run: _Run, runtime: Runtime) -> KernelEstimate:
+        check_runtime(runtime)
+        if runtime == "roofline":
+            return self.roofline_estimate(kernel)
+        place, reason = self.placement(kernel, run)
         dtype, scale = self._scale(kernel)
         if dtype != kernel.dtype and place == NPU:
             run.quantized += 1
@@ -144,7 +145,7 @@ class EdgeMapper(Mapper):
         else:
             pr = self.priors.prior(kernel, place)
             med, lo, hi, level = pr.median, pr.low, pr.high, ConfidenceLevel.THEORETICAL
-        over = self.device.npu_dispatch if place == NPU else 0.0
+        over = (self.device.npu_dispatch if place == NPU else 0.0) if runtime == "eager" else 0.0
         fixed = over + transfer
         value = t * med + fixed
         if transfer > t * med and transfer >= over:
@@ -157,22 +158,26 @@ class EdgeMapper(Mapper):
             high_s=t * hi + fixed, bound=bound, confidence=level, unit=place,
         )
 
-    def model_overhead(self, kernels: Sequence[Kernel]) -> float:
-        """Per-run cost: the result's trip back from a discrete NPU (and the calibrated/spec overhead)."""
-        base = super().model_overhead(kernels)
-        run = self._run
-        back = 0.0
-        if not run.closed and run.prev == NPU and not self.device.shared_memory:
+    def estimate_kernels(self, kernels: Sequence[Kernel], *, runtime: Runtime = "eager",
+                         streamed: frozenset[str] | set[str] = frozenset()) -> KernelPlan:
+        """The model in graph order, with placement, the Edge TPU cut and NPU<->CPU transfers carried
+        from kernel to kernel, and the result's trip back from a discrete NPU as per-run overhead."""
+        run = _Run()
+        parts = tuple(self._estimate(k, run, runtime) for k in kernels)
+        over = super().model_overhead(kernels) if runtime == "eager" else 0.0
+        if run.prev == NPU and not self.device.shared_memory:
             back = self._transfer(run.last_out_bytes)
             run.transfers += 1
             run.transfer_s += back
-        run.closed = True
-        return base + back
+            over += back
+        return KernelPlan(parts, over, self._run_notes(run))
 
     # --- reporting ------------------------------------------------------------------------------------
     @property
     def notes(self) -> tuple[str, ...]:
-        run = self._run
+        return self._run_notes(_Run())
+
+    def _run_notes(self, run: _Run) -> tuple[str, ...]:
         out = ["efficiency priors transferred from the GPU family (no edge measurements); intervals widened"]
         out += list(self.device.notes)
         if run.quantized:
@@ -193,9 +198,3 @@ class EdgeMapper(Mapper):
 
     def prior(self, kernel: Kernel) -> EfficiencyPrior:
         return self.priors.prior(kernel, NPU)
-
-    def summary(self) -> Mapping[str, Any]:
-        s = dict(super().summary())
-        s.update({"power_mode": self.device.mode, "npu_int8": self.device.npu_peak("int8"),
-                  "cpu_fp32": self.device.cpu_fp32, "power_modes": sorted(self.params.power_modes)})
-        return s

@@ -1,4 +1,4 @@
-"""Entry point ``mappers-edge``: registers the ``edge`` family engine."""
+"""Entry point ``mappers-edge``: registers the ``edge`` family engine (imported on use)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from typing import Callable
 
 from graphs import hookimpl
 
-from graphs_mappers_edge.mapper import EdgeMapper
-
 
 @hookimpl
 def graphs_register_mappers(register: Callable[..., None]) -> None:
-    """Register :class:`EdgeMapper` for family ``edge``."""
+    """Register :class:`~graphs_mappers_edge.mapper.EdgeMapper` for family ``edge``."""
+    from graphs_mappers_edge.mapper import EdgeMapper
     register("edge", EdgeMapper)

@@ -1,17 +1,38 @@
 """graphs GPU family engine: tensor cores vs CUDA cores, CTA tiles and waves, L2 residency,
-efficiency priors derived from measured kernels (see docs/mappers/gpu.md)."""
+efficiency priors derived from measured kernels (see docs/mappers/gpu.md).
 
-from graphs_mappers_gpu.device import CUDA_CORE, TENSOR_CORE, GPUDevice, resolve_device
-from graphs_mappers_gpu.mapper import GPUMapper
-from graphs_mappers_gpu.options import GPUOptionError, GPUOptions
-from graphs_mappers_gpu.params import GPUParams
-from graphs_mappers_gpu.priors import PriorTable, group_key, load_priors
-from graphs_mappers_gpu.tiling import TileChoice, choose_tiling
-from graphs_mappers_gpu.timing import KernelTiming, kernel_timing
-from graphs_mappers_gpu.units import Unit, select_unit
+Names are imported on first use, so importing this package (which collecting plugins does) stays cheap.
+"""
 
-__all__ = [
-    "CUDA_CORE", "TENSOR_CORE", "GPUDevice", "resolve_device", "GPUMapper", "GPUOptionError", "GPUOptions",
-    "GPUParams", "PriorTable", "group_key", "load_priors", "TileChoice", "choose_tiling", "KernelTiming",
-    "kernel_timing", "Unit", "select_unit",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CUDA_CORE": ("graphs_mappers_gpu.device", "CUDA_CORE"),
+    "GPUDevice": ("graphs_mappers_gpu.device", "GPUDevice"),
+    "GPUMapper": ("graphs_mappers_gpu.mapper", "GPUMapper"),
+    "GPUOptionError": ("graphs_mappers_gpu.options", "GPUOptionError"),
+    "GPUOptions": ("graphs_mappers_gpu.options", "GPUOptions"),
+    "GPUParams": ("graphs_mappers_gpu.params", "GPUParams"),
+    "KernelTiming": ("graphs_mappers_gpu.timing", "KernelTiming"),
+    "PriorTable": ("graphs_mappers_gpu.priors", "PriorTable"),
+    "TENSOR_CORE": ("graphs_mappers_gpu.device", "TENSOR_CORE"),
+    "TileChoice": ("graphs_mappers_gpu.tiling", "TileChoice"),
+    "Unit": ("graphs_mappers_gpu.units", "Unit"),
+    "choose_tiling": ("graphs_mappers_gpu.tiling", "choose_tiling"),
+    "group_key": ("graphs_mappers_gpu.priors", "group_key"),
+    "kernel_timing": ("graphs_mappers_gpu.timing", "kernel_timing"),
+    "load_priors": ("graphs_mappers_gpu.priors", "load_priors"),
+    "resolve_device": ("graphs_mappers_gpu.device", "resolve_device"),
+    "select_unit": ("graphs_mappers_gpu.units", "select_unit"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

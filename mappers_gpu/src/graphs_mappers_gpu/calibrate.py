@@ -58,7 +58,7 @@ from graphs.calibration import Calibration, Curve, Overhead, Residuals
 from graphs.hardware.schema import DTYPE_PRECISION
 from graphs.ir import DTYPE_BITS
 from graphs.ops.registry import Category
-from graphs.datasets.samples import KernelSample
+from graphs.calibration import KernelSample
 from graphs.partition import Kernel
 
 MIN_POINTS = 8           # measurements per key for a curve (fewer than 2 bins: a flat curve)

@@ -23,9 +23,11 @@ kernel per op, which is what the measurements behind the priors and overheads ra
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Sequence
 
-from graphs.mapper import EfficiencyPrior, Mapper, Rate
+from graphs.calibration import Calibration
+from graphs.mapper import EfficiencyPrior, Mapper, Rate, Runtime, check_runtime
 from graphs.hardware.schema import HardwareSpec
 from graphs.partition import Kernel
 from graphs.results import ConfidenceLevel, KernelEstimate
@@ -41,6 +43,12 @@ from graphs_mappers_gpu.timing import KernelTiming, kernel_timing
 from graphs_mappers_gpu.memory import memory_rate
 from graphs_mappers_gpu.units import select_unit
 
+# Shortest GPU time of a kernel in the ``graph`` runtime when no calibration curve covers it (a prior
+# scales a near-zero modelled time to near zero): 3 µs, the median kernel time of VIDUR's
+# elementwise/norm/rotary/embedding kernels at <= 4 tokens on A100 (4 µs) and A40 (3 µs),
+# ../shared/data/vidur/compute/*/*/*/mlp.csv; tests/test_llm_timing.py recomputes it from the data.
+GRAPH_KERNEL_FLOOR_S = 3e-6
+
 
 class GPUMapper(Mapper):
     """The ``gpu`` family engine."""
@@ -50,13 +58,14 @@ class GPUMapper(Mapper):
     default_fusion = "none"
     estimator_name = "gpu-tiles"
 
-    def __init__(self, spec: HardwareSpec, calibration: Any = None, options: GPUOptions | None = None,
+    def __init__(self, spec: HardwareSpec, calibration: Calibration | None = None, options: GPUOptions | None = None,
                  priors: PriorTable | None = None) -> None:
         super().__init__(spec, calibration)
         self.options = options if options is not None else GPUOptions.from_env()
         self.device: GPUDevice = resolve_device(spec, self.params, self.options)
+        self._streaming_device: GPUDevice = replace(self.device, l2_bytes=0.0)
         self.priors = priors if priors is not None else load_priors()
-        self.notes: tuple[str, ...] = (
+        self._notes: tuple[str, ...] = (
             f"TF32: matmul {'on' if self.options.tf32_matmul else 'off'}, conv {'on' if self.options.tf32_conv else 'off'}"
             " (PyTorch defaults: off, on)",
             "overheads: eager PyTorch, one kernel per op (kernel_launch added, op_dispatch as floor)",
@@ -64,10 +73,16 @@ class GPUMapper(Mapper):
             f"overheads.{name}: family value derived from measurements (priors.json), not in the spec"
             for name in ("kernel_launch", "op_dispatch") if name not in spec.overheads)
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self._notes
+
     # --- the model ---------------------------------------------------------------------------
-    def timing(self, kernel: Kernel) -> KernelTiming:
-        """Modelled time before prior and overheads (unit, level, tiling included)."""
-        return kernel_timing(kernel, self.precision_of(kernel), self.device, self.options)
+    def timing(self, kernel: Kernel, streamed: bool = False) -> KernelTiming:
+        """Modelled time before prior and overheads (unit, level, tiling included); ``streamed``: the
+        kernel's operands come from HBM, never from L2 (weights and KV cache of one serving iteration)."""
+        device = self._streaming_device if streamed else self.device
+        return kernel_timing(kernel, self.precision_of(kernel), device, self.options)
 
     def compute_rate(self, kernel: Kernel, precision: str) -> Rate:
         u = select_unit(kernel, precision, self.device, self.options)
@@ -94,7 +109,7 @@ class GPUMapper(Mapper):
 
     def calibrated_efficiency(self, kernel: Kernel, t: KernelTiming) -> tuple[float, float, float, ConfidenceLevel] | None:
         """(ratio median, low, high, confidence) from this device's calibration, if a curve covers the kernel."""
-        curves = getattr(self.calibration, "curves", None)
+        curves = self.calibration.curves if self.calibration is not None else None
         if not curves or t.seconds <= 0:
             return None
         for key in curve_keys(kernel, t.unit.precision):
@@ -104,13 +119,16 @@ class GPUMapper(Mapper):
                 break
         else:
             return None
-        if getattr(self.calibration, "transferred_from", None) or getattr(curve, "transferred_from", None):
+        if self.calibration.transferred_from or curve.transferred_from:
             level = min(level, ConfidenceLevel.INTERPOLATED)
         r, res = curve.ratio(t.seconds), curve.residuals
         return r * res.q50, r * res.q05, r * res.q95, level
 
-    def estimate_kernel(self, kernel: Kernel) -> KernelEstimate:
-        t = self.timing(kernel)
+    def estimate_kernel(self, kernel: Kernel, *, runtime: Runtime = "eager", streamed: bool = False) -> KernelEstimate:
+        check_runtime(runtime)
+        if runtime == "roofline":
+            return self.roofline_estimate(kernel)
+        t = self.timing(kernel, streamed)
         cal = self.calibrated_efficiency(kernel, t)
         if cal is not None:
             r_med, r_low, r_high, level = cal
@@ -119,6 +137,17 @@ class GPUMapper(Mapper):
             prior = self.priors.prior(group_key(kernel, t.unit.name), self.device.power_class)
             r_med, r_low, r_high, level = prior.median, prior.low, prior.high, self.confidence(kernel)
             launch = self.kernel_overhead(kernel)
+        unit = f"{t.unit.name}:{t.unit.precision}" + (f" {t.tiling.tile} x{t.tiling.waves}w" if t.tiling else "")
+        if runtime == "graph":
+            # back to back (CUDA graphs): GPU time only, no launch cost or host floor; an uncalibrated
+            # kernel is never faster than the shortest kernel VIDUR measured
+            floor = 0.0 if cal is not None else GRAPH_KERNEL_FLOOR_S
+            v, lo_s, hi_s = (max(floor, t.seconds * r) for r in (r_med, r_low, r_high))
+            energy = kernel_energy(self.spec, v, kernel.flops, kernel.bytes, t.unit.precision, t.memory.level)
+            return KernelEstimate(name=kernel.name, kind=kernel.kind, category=kernel.category.value,
+                                  nodes=kernel.nodes, flops=kernel.flops, bytes=kernel.bytes, time_s=v, low_s=lo_s,
+                                  high_s=hi_s, bound=t.bound if t.seconds * r_med >= floor else "overhead",
+                                  confidence=level, unit=unit, energy_j=energy)
         floor = self.dispatch_floor()
         f_med, f_low, f_high = self.priors.dispatch_scale(kernel)
         value = max(floor * f_med, launch + t.seconds * r_med)
@@ -126,7 +155,6 @@ class GPUMapper(Mapper):
         high = max(floor * f_high, launch + t.seconds * r_high)
         work = t.seconds * r_med
         bound = t.bound if work >= value - work else "overhead"
-        unit = f"{t.unit.name}:{t.unit.precision}" + (f" {t.tiling.tile} x{t.tiling.waves}w" if t.tiling else "")
         energy = kernel_energy(self.spec, value, kernel.flops, kernel.bytes, t.unit.precision, t.memory.level)
         return KernelEstimate(
             name=kernel.name, kind=kernel.kind, category=kernel.category.value, nodes=kernel.nodes,
@@ -138,25 +166,16 @@ class GPUMapper(Mapper):
     FIT_OPTIONS = GPUOptions(tf32_matmul=False, tf32_conv=False)   # the measurements ran without TF32
 
     @classmethod
-    def fit_calibration(cls, spec: HardwareSpec, samples: Sequence[Any], source: str) -> Any:
+    def fit_calibration(cls, spec: HardwareSpec, samples: Sequence[Any], source: str) -> Calibration:
         """A :class:`graphs.calibration.Calibration` of ``spec`` from its measured kernels (see calibrate.py)."""
         return _cal.fit_calibration(cls(spec, options=cls.FIT_OPTIONS), samples, source=source)
 
     @classmethod
-    def transfer_calibration(cls, spec: HardwareSpec, sources: Sequence[tuple[Any, HardwareSpec]], source: str = "",
-                             own: Any = None) -> Any:
+    def transfer_calibration(cls, spec: HardwareSpec, sources: Sequence[tuple[Calibration, HardwareSpec]],
+                             source: str = "", own: Calibration | None = None) -> Calibration:
         """A calibration of ``spec`` transferred from other devices' (calibration, spec) pairs (INTERPOLATED);
         ``own``: the device's own calibration, whose matrix keys set the matrix-efficiency factor."""
         pairs = [(c, cls(s, options=cls.FIT_OPTIONS).device.power_class, s.vendor) for c, s in sources]
         return _cal.transfer_calibration(cls(spec, options=cls.FIT_OPTIONS), pairs, source=source, own=own,
                                          vendor=spec.vendor)
 
-    def model_overhead(self, kernels: Sequence[Kernel]) -> float:
-        mo = getattr(self.calibration, "model_overhead", None)
-        return mo.value_s if mo is not None else self.spec.overhead("model_dispatch")
-
-    def summary(self) -> Mapping[str, Any]:
-        s = dict(super().summary())
-        s.update({"sm_count": self.device.sm_count, "tensor_core_fp16": self.device.peak("tensor_core", "fp16"),
-                  "cuda_core_fp32": self.device.peak("cuda_core", "fp32"), "l2_bytes": self.device.l2_bytes})
-        return s

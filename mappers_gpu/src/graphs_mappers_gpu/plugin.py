@@ -6,12 +6,11 @@ from typing import Callable
 
 from graphs import hookimpl
 
-from graphs_mappers_gpu.mapper import GPUMapper
-
 
 @hookimpl
 def graphs_register_mappers(register: Callable[..., None]) -> None:
-    """Register :class:`GPUMapper` for family ``gpu``."""
+    """Register :class:`~graphs_mappers_gpu.mapper.GPUMapper` for family ``gpu``."""
+    from graphs_mappers_gpu.mapper import GPUMapper
     register("gpu", GPUMapper)
 
 

@@ -12,7 +12,7 @@ The same suites as ``torch-cpu`` (``quick``, ``full``, ``models``; cases defined
   repeated calls, else the mean of ``nvmlDeviceGetPowerUsage`` sampled every 10 ms over the
   same window; stored as joules per call and average watts;
 * **device** — ``torch.cuda.get_device_name`` mapped to an installed catalog id (the rules of
-  :mod:`graphs.datasets.devices`: ``NVIDIA H100 80GB HBM3`` → ``h100``);
+  :meth:`graphs.plugins.GraphsPlugins.find_hardware_by_name`: ``NVIDIA H100 80GB HBM3`` → ``h100``);
 * **environment** — GPU name, compute capability, driver, CUDA, cuDNN and torch versions, and
   the TF32 switches (matmul and cuDNN) the measurements ran under.
 
@@ -101,12 +101,11 @@ class TorchCUDARunner:
     def device(self) -> str:
         if self._device is None:
             import torch
-            from graphs.datasets.devices import try_catalog_id
             from graphs.errors import GraphsError
             from graphs.plugins import get_plugins
 
             name = torch.cuda.get_device_name(torch.cuda.current_device())
-            hw = try_catalog_id(name, get_plugins())
+            hw = get_plugins().find_hardware_by_name(name)
             if hw is None:
                 raise GraphsError(f"GPU {name!r} is not in the installed hardware catalog "
                                   "(install its device package or add its name as an alias)")

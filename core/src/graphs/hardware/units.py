@@ -11,6 +11,8 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from graphs.fmt import fmt_si  # noqa: F401  (re-exported)
+
 _THROUGHPUT = {"FLOP/s": 1.0, "GFLOP/s": 1e9, "TFLOP/s": 1e12, "PFLOP/s": 1e15,
                "OP/s": 1.0, "GOP/s": 1e9, "TOP/s": 1e12, "POP/s": 1e15, "GOPS": 1e9, "TOPS": 1e12}
 _BANDWIDTH = {"B/s": 1.0, "KB/s": 1e3, "MB/s": 1e6, "GB/s": 1e9, "TB/s": 1e12,
@@ -121,19 +123,3 @@ class Text(BaseModel):
     source: str
 
 
-def fmt_si(value: float, unit: str) -> str:
-    """Human formatting: 989.4e12 FLOP/s -> '989.4 TFLOP/s'; bytes use binary prefixes."""
-    if unit == "B":
-        for p, f in (("TiB", 2.0**40), ("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10)):
-            if abs(value) >= f:
-                return f"{value / f:.3g} {p}"
-        return f"{value:.0f} B"
-    if unit == "s":
-        for p, f in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
-            if abs(value) >= f:
-                return f"{value / f:.3g} {p}"
-        return f"{value:.3g} s"
-    for p, f in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= f:
-            return f"{value / f:.4g} {p}{unit}"
-    return f"{value:.4g} {unit}"

@@ -76,6 +76,7 @@ def matmul_cost(a: TensorSpec, b: TensorSpec, out: TensorSpec, extra_read: float
 
 
 def matmul(op: OpView) -> OpCost:
+    """(…, M, K) @ (…, K, N): 2·numel(out)·K FLOPs; reads both operands, writes the product."""
     ins = op.tensors_in()
     return matmul_cost(ins[0], ins[1], op.out, sum(t.nbytes for t in ins[2:]))
 
@@ -87,6 +88,7 @@ def linear_cost(x: TensorSpec, w: TensorSpec, out: TensorSpec, bias: TensorSpec 
 
 
 def linear(op: OpView) -> OpCost:
+    """x (…, K) · Wᵀ (+ b): 2·numel(out)·K FLOPs; reads x, W (and b), writes the output."""
     ins = op.inputs
     return linear_cost(ins[0], ins[1], op.out, ins[2] if len(ins) > 2 else None)
 
@@ -115,6 +117,7 @@ def attention_cost(q: TensorSpec, k: TensorSpec, v: TensorSpec, out: TensorSpec,
 
 
 def attention(op: OpView) -> OpCost:
+    """softmax(QKᵀ)V: 2·B·H·Sq·Skv·(Dqk + Dv) FLOPs; reads Q, K, V (and a mask), writes O."""
     ins = op.inputs
     q, k, v = ins[0], ins[1], ins[2]
     extra = sum(t.nbytes for t in ins[3:] if t is not None)
@@ -135,9 +138,26 @@ KINDS: dict[str, KindInfo] = {}
 DEFAULT_FORMULAS: dict[str, Formula] = {}
 
 
-def _kind(name: str, category: Category, formula: Formula, doc: str) -> None:
-    KINDS[name] = KindInfo(name, category, doc)
+def _kind(name: str, category: Category, formula: Formula, doc: str, attrs: dict[str, str] | None = None) -> None:
+    KINDS[name] = KindInfo(name, category, doc, dict(attrs or {}))
     DEFAULT_FORMULAS[name] = formula
+
+
+# canonical attributes, declared once (docs/ops.md lists them; frontends normalise to these names)
+SPATIAL = "tuple of ints, one per spatial dimension"
+CONV_ATTRS = {
+    "groups": "int: channel groups (1 dense; = input channels: depthwise)",
+    "kernel": f"spatial filter size ({SPATIAL})",
+    "stride": f"stride ({SPATIAL})",
+    "padding": f"padding before each spatial dimension ({SPATIAL}); 'same'/'valid' when only the mode is known",
+    "dilation": f"dilation ({SPATIAL})",
+    "transposed": "bool: a transposed (fractionally strided) convolution",
+    "layout": "'NCHW' (default) or 'NHWC': where the channels of input and output are",
+}
+POOL_ATTRS = {"kernel": f"window ({SPATIAL}); absent: global", "stride": f"stride ({SPATIAL})",
+              "padding": f"padding before each spatial dimension ({SPATIAL})"}
+RNN_ATTRS = {"hidden_size": "int: hidden state width", "mode": "int: 0 RNN_TANH, 1 RNN_RELU, 2 LSTM, 3 GRU",
+             "num_layers": "int: stacked layers"}
 
 
 E, R = Category.ELEMENTWISE, Category.REDUCTION
@@ -147,12 +167,12 @@ _kind("matmul", Category.MATMUL, matmul, "(batched) matrix product A @ B")
 _kind("linear", Category.MATMUL, linear, "fully connected layer x·Wᵀ (+b)")
 _kind("conv", Category.CONV, lambda op: conv_cost(op.inputs[0], op.inputs[1], op.out,
                                                    bool(op.attrs.get("transposed", False))),
-      "N-d convolution (grouped and depthwise included)")
+      "N-d convolution (grouped and depthwise included)", CONV_ATTRS)
 _kind("conv_transpose", Category.CONV, lambda op: conv_cost(op.inputs[0], op.inputs[1], op.out, True),
-      "transposed convolution")
+      "transposed convolution", CONV_ATTRS)
 _kind("attention", Category.ATTENTION, attention, "fused scaled-dot-product attention")
 _kind("einsum", Category.MATMUL, matmul, "einsum contraction (handler computes FLOPs from the equation)")
-_kind("rnn", Category.RECURRENT, linear, "recurrent layer (LSTM/GRU/RNN), handler unrolls over time")
+_kind("rnn", Category.RECURRENT, linear, "recurrent layer (LSTM/GRU/RNN), handler unrolls over time", RNN_ATTRS)
 
 # elementwise with their FLOPs per output element (approximate for transcendentals)
 for _name, _k, _doc in [
@@ -200,8 +220,8 @@ _kind("instance_norm", Category.NORM, elementwise(8), "instance normalisation")
 _kind("l2_normalize", Category.NORM, elementwise(3), "x / ‖x‖₂")
 _kind("local_response_norm", Category.NORM, elementwise(6), "LRN")
 
-_kind("max_pool", Category.POOL, pool, "max pooling")
-_kind("avg_pool", Category.POOL, pool, "average pooling")
+_kind("max_pool", Category.POOL, pool, "max pooling", POOL_ATTRS)
+_kind("avg_pool", Category.POOL, pool, "average pooling", POOL_ATTRS)
 _kind("adaptive_avg_pool", Category.POOL, pool, "adaptive / global average pooling")
 _kind("adaptive_max_pool", Category.POOL, pool, "adaptive max pooling")
 _kind("upsample", Category.DATA_MOVEMENT, elementwise(1), "nearest / bilinear resize")

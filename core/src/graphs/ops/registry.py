@@ -77,9 +77,18 @@ class OpCost:
 
 @dataclass(frozen=True)
 class KindInfo:
+    """A canonical op kind: its category, a one-line doc, and its canonical attributes.
+
+    :param attrs: attribute name -> meaning. Frontends give a node of this kind these names
+        (whatever the source format calls them: ONNX ``strides``/``group``, TFLite ``stride_h``),
+        so formulas, the partitioner, family engines and tool adapters read one spelling.
+    """
+
     name: str
     category: Category
     doc: str = ""
+    attrs: Mapping[str, str] = field(default_factory=dict)
+    plugin: str = "graphs"
 
 
 class OpView:
@@ -159,11 +168,21 @@ class OpRegistry:
 
     kinds: dict[str, KindInfo] = field(default_factory=dict)
     handlers: dict[str, OpHandler] = field(default_factory=dict)
+    formulas: dict[str, Formula] = field(default_factory=dict)
 
-    def add_kind(self, info: KindInfo) -> None:
+    def add_kind(self, info: KindInfo, formula: Formula | None = None) -> None:
         if info.name in self.kinds:
             raise DuplicateRegistrationError(f"op kind {info.name!r} registered twice")
         self.kinds[info.name] = info
+        if formula is not None:
+            self.formulas[info.name] = formula
+
+    def default_formula(self, kind: str) -> Formula:
+        """The kind's own formula (a handler may use it when the tensors are in the usual roles)."""
+        if kind in self.formulas:
+            return self.formulas[kind]
+        from graphs.ops.kinds import DEFAULT_FORMULAS
+        return DEFAULT_FORMULAS[kind]
 
     def register(self, op_type: str, kind: str, formula: Formula, plugin: str = "graphs") -> None:
         if kind not in self.kinds:

@@ -77,7 +77,7 @@ class Decoder(nn.Module):
             self.lm_head.weight = self.embed.weight
 
     def graphs_meta(self) -> dict:
-        """Architecture numbers for graphs' LLM modes (``graphs.llm.LLMConfig.from_graph``)."""
+        """Architecture numbers for graphs' LLM modes (``graphs_llm.LLMConfig.from_graph``)."""
         return {"llm": asdict(self.c)}
 
     def forward(self, input_ids: Tensor) -> Tensor:

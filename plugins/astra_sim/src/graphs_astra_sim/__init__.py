@@ -1,23 +1,38 @@
-"""graphs adapter for ASTRA-sim 2.0 (entry point ``astra-sim`` in group ``graphs``)."""
+"""graphs adapter for ASTRA-sim 2.0 (entry point ``astra-sim`` in group ``graphs``).
+
+Names are imported on first use, so importing this package (which collecting plugins does) stays cheap.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+from typing import Any
 
-from graphs import hookimpl
-from graphs_astra_sim.adapter import AstraSimAdapter, AstraSimJob
-from graphs_astra_sim.chakra import attrs_of, load_schema, read_et, write_et
-from graphs_astra_sim.convert import from_training
-from graphs_astra_sim.config import NetworkDim, SystemConfig, network_document, network_from_spec
-from graphs_astra_sim.output import NpuStats, parse_stdout, parse_stdout_text, to_result
-from graphs_astra_sim.workload import LayerCost, TrainingStep, build_traces
+_EXPORTS = {
+    "AstraSimAdapter": ("graphs_astra_sim.adapter", "AstraSimAdapter"),
+    "AstraSimJob": ("graphs_astra_sim.adapter", "AstraSimJob"),
+    "LayerCost": ("graphs_astra_sim.workload", "LayerCost"),
+    "NetworkDim": ("graphs_astra_sim.config", "NetworkDim"),
+    "NpuStats": ("graphs_astra_sim.output", "NpuStats"),
+    "SystemConfig": ("graphs_astra_sim.config", "SystemConfig"),
+    "TrainingStep": ("graphs_astra_sim.workload", "TrainingStep"),
+    "attrs_of": ("graphs_astra_sim.chakra", "attrs_of"),
+    "build_traces": ("graphs_astra_sim.workload", "build_traces"),
+    "from_training": ("graphs_astra_sim.convert", "from_training"),
+    "load_schema": ("graphs_astra_sim.chakra", "load_schema"),
+    "network_document": ("graphs_astra_sim.config", "network_document"),
+    "network_from_spec": ("graphs_astra_sim.config", "network_from_spec"),
+    "parse_stdout": ("graphs_astra_sim.output", "parse_stdout"),
+    "parse_stdout_text": ("graphs_astra_sim.output", "parse_stdout_text"),
+    "read_et": ("graphs_astra_sim.chakra", "read_et"),
+    "to_result": ("graphs_astra_sim.output", "to_result"),
+    "write_et": ("graphs_astra_sim.chakra", "write_et"),
+}
+__all__ = sorted(_EXPORTS)
 
-__all__ = ["AstraSimAdapter", "AstraSimJob", "LayerCost", "TrainingStep", "NetworkDim", "SystemConfig", "NpuStats",
-           "attrs_of", "build_traces", "from_training", "load_schema", "network_document", "network_from_spec", "parse_stdout",
-           "parse_stdout_text", "read_et", "to_result", "write_et"]
 
-
-@hookimpl
-def graphs_register_tools(register: Callable[..., None]) -> None:
-    """Register the ASTRA-sim adapter."""
-    register(AstraSimAdapter())
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

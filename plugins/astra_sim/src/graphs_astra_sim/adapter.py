@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from graphs.hardware.schema import HardwareSpec
 from graphs.results import EstimationResult
-from graphs.tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, ToolInputError, classify_start_failure,
+from graphs_tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, ToolInputError, classify_start_failure,
                           resolve_executable, run_command)
 from graphs_astra_sim.chakra import write_et
 from graphs_astra_sim.config import (MEMORY_DOCUMENT, NetworkDim, SystemConfig, network_from_spec, write_json,
@@ -57,6 +57,27 @@ class AstraSimAdapter(BaseToolAdapter):
     name = "astra-sim"
     description = "ASTRA-sim 2.0 (analytical network backend): distributed training step from Chakra execution traces"
     homepage = "https://astra-sim.github.io"
+
+    compare_facts = {
+        "install": "build ASTRA-sim 2.0 from source (analytical backend); not on a package registry", "one_step": False,
+        "formats": "Chakra execution traces (MLCommons)", "standard_formats": True,
+        "scope": "distributed training step: given compute times + simulated collectives",
+        "levels": ("model",), "source": "astra-sim.github.io; docs/tools/astra-sim.md"}
+
+    def compare_scope(self, row: Any, plugins: Any) -> str | None:
+        if not row.option.startswith(("dp", "tp", "pp")):
+            return ("single-device inference: no communication to simulate, and ASTRA-sim takes compute times as "
+                    "inputs rather than predicting them")
+        return None
+
+    def hardware_check(self, plugins: Any) -> tuple[bool, str] | None:
+        gpus = sorted(h for h, e in plugins.hardware.items() if e.family == "gpu")
+        if not gpus:
+            return None
+        spec = plugins.hardware_entry(gpus[0]).spec
+        SystemConfig.from_spec(spec)
+        network_from_spec(spec, [8])
+        return True, f"verified: system.json and network.yml generated from a graphs spec ({gpus[0]}, 8 NPUs)"
 
     def doctor(self) -> Diagnosis:
         exe, why = resolve_executable(BINARIES, ENV_BIN)

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, Iterable, Iterator
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from graphs.tools import ToolOutputError
+from graphs_tools import ToolOutputError
 
 PROTO_PATH = Path(__file__).with_name("et_def.proto")
 

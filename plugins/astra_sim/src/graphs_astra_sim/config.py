@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import yaml
 
 from graphs.hardware.schema import HardwareSpec
-from graphs.tools import ToolInputError
+from graphs_tools import ToolInputError
 
 TOPOLOGIES = ("Ring", "Switch", "FullyConnected")
 

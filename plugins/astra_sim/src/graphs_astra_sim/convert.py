@@ -1,4 +1,4 @@
-"""graphs' training-step estimate (:func:`graphs.distributed.training.training_step`) as an ASTRA-sim job.
+"""graphs' training-step estimate (:func:`graphs_llm.training.training_step`) as an ASTRA-sim job.
 
 A thin converter: the per-GPU, per-micro-batch layer times of graphs' report become
 :class:`LayerCost`\\ s (ASTRA-sim's trace builder divides compute by ``tp`` and by the number of
@@ -29,7 +29,7 @@ def _dim(system: Any, npus: int, span: int) -> NetworkDim:
 
 
 def from_training(report: Any, system: Any, spec: Any = None) -> AstraSimJob:
-    """An :class:`AstraSimJob` for a :class:`graphs.distributed.training.TrainingReport` on ``system``."""
+    """An :class:`AstraSimJob` for a :class:`graphs_llm.training.TrainingReport` on ``system``."""
     p, mb = report.parallel, report.micro_batch
     scale = p.tp * p.micro_batches
     bf = mb["backward_factor"]

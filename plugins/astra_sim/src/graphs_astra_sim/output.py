@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphs.results import ConfidenceLevel, EstimationResult
-from graphs.tools import ToolOutputError, point_result
+from graphs_tools import ToolOutputError, point_result
 
 _FINISHED = re.compile(r"sys\[(\d+)\] finished, (\d+) cycles, exposed communication (\d+) cycles\.")
 _WALL = re.compile(r"sys\[(\d+)\], Wall time: (\d+)")

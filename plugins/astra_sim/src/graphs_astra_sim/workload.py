@@ -30,7 +30,7 @@ from typing import Any, Iterable, Sequence
 
 from graphs.ir import Graph
 from graphs.results import EstimationResult
-from graphs.tools import ToolInputError
+from graphs_tools import ToolInputError
 from graphs_astra_sim.chakra import ChakraSchema, attr, load_schema
 
 ET_VERSION = "0.0.4"

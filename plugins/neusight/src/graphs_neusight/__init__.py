@@ -1,22 +1,35 @@
-"""graphs adapter for NeuSight (entry point ``neusight`` in group ``graphs``), plus recorded peer predictions."""
+"""graphs adapter for NeuSight (entry point ``neusight`` in group ``graphs``), plus recorded peer predictions.
+
+Names are imported on first use, so importing this package (which collecting plugins does) stays cheap.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+from typing import Any
 
-from graphs import hookimpl
-from graphs_neusight.adapter import NeuSightAdapter, NeuSightJob
-from graphs_neusight.configs import device_config_from_spec, layer_key, write_device_config, write_model_config
-from graphs_neusight.output import (OpPrediction, aggregate, csv_result, json_result, read_prediction_csv,
-                                    read_prediction_json)
-from graphs_neusight.recorded import METHODS, RecordedPredictions, RecordKey
+_EXPORTS = {
+    "METHODS": ("graphs_neusight.recorded", "METHODS"),
+    "NeuSightAdapter": ("graphs_neusight.adapter", "NeuSightAdapter"),
+    "NeuSightJob": ("graphs_neusight.adapter", "NeuSightJob"),
+    "OpPrediction": ("graphs_neusight.output", "OpPrediction"),
+    "RecordKey": ("graphs_neusight.recorded", "RecordKey"),
+    "RecordedPredictions": ("graphs_neusight.recorded", "RecordedPredictions"),
+    "aggregate": ("graphs_neusight.output", "aggregate"),
+    "csv_result": ("graphs_neusight.output", "csv_result"),
+    "device_config_from_spec": ("graphs_neusight.configs", "device_config_from_spec"),
+    "json_result": ("graphs_neusight.output", "json_result"),
+    "layer_key": ("graphs_neusight.configs", "layer_key"),
+    "read_prediction_csv": ("graphs_neusight.output", "read_prediction_csv"),
+    "read_prediction_json": ("graphs_neusight.output", "read_prediction_json"),
+    "write_device_config": ("graphs_neusight.configs", "write_device_config"),
+    "write_model_config": ("graphs_neusight.configs", "write_model_config"),
+}
+__all__ = sorted(_EXPORTS)
 
-__all__ = ["NeuSightAdapter", "NeuSightJob", "OpPrediction", "RecordedPredictions", "RecordKey", "METHODS",
-           "aggregate", "csv_result", "device_config_from_spec", "json_result", "layer_key", "read_prediction_csv",
-           "read_prediction_json", "write_device_config", "write_model_config"]
 
-
-@hookimpl
-def graphs_register_tools(register: Callable[..., None]) -> None:
-    """Register the NeuSight adapter."""
-    register(NeuSightAdapter())
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 
 from graphs.hardware.schema import HardwareSpec
 from graphs.results import EstimationResult
-from graphs.tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, ToolInputError,
+from graphs_tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, ToolInputError,
                           classify_start_failure, resolve_executable, run_command)
 from graphs_neusight.configs import device_config_from_spec, validate_device_config, write_device_config, \
     write_model_config
@@ -84,6 +84,47 @@ class NeuSightAdapter(BaseToolAdapter):
             return (str(exe), "") if exe else (None, why)
         return sys.executable, ""
 
+    compare_facts = {
+        "install": "git clone + pip install -e (Python 3.9, PyTorch 2.1), trained predictor from the artifact",
+        "one_step": False, "formats": "Hugging Face model config JSON (transformer families it traces)",
+        "standard_formats": False, "scope": "per-op tile predictions aggregated to the model (NeuSight, ASPLOS'25)",
+        "levels": ("kernel", "model"), "source": "github.com/sitar-lab/NeuSight README; docs/tools/neusight.md"}
+
+    def compare_scope(self, row: Any, plugins: Any) -> str | None:
+        if row.family not in ("transformer", "decoder"):
+            return "NeuSight takes Hugging Face transformer configs; a CNN is outside its model builder"
+        if plugins.hardware_entry(row.hardware).spec.family != "gpu":
+            return f"NeuSight predicts GPUs; {row.hardware} is not one"
+        if row.precision != "fp32":
+            return (f"NeuSight's predictors are trained on FP32 kernels and its job has no precision; this row is "
+                    f"{row.precision}")
+        return None
+
+    def compare_job(self, row: Any, suite: Any, plugins: Any) -> "NeuSightJob":
+        import json
+
+        from graphs.errors import GraphsError
+        root = getattr(suite, "data_root", None)
+        if root is not None and (root / "device_configs" / f"{row.device_name}.json").is_file():
+            cfg_file = root / "DLmodel_configs" / f"{row.model}.json"
+            if not cfg_file.is_file():
+                raise GraphsError(f"no model config DLmodel_configs/{row.model}.json for NeuSight")
+            dev = json.loads((root / "device_configs" / f"{row.device_name}.json").read_text(encoding="utf-8"))
+            return NeuSightJob(row.model, json.loads(cfg_file.read_text(encoding="utf-8")), dev, row.seq or 0,
+                               row.batch, row.mode, row.option, hardware=row.hardware)
+        if not row.hf_config:
+            raise GraphsError(f"no Hugging Face config for {row.model} to give NeuSight")
+        return NeuSightJob.for_spec(plugins.hardware_entry(row.hardware).spec, row.model.replace("-", "_"),
+                                    row.hf_config, row.seq or 0, row.batch, row.mode, row.option)
+
+    def hardware_check(self, plugins: Any) -> tuple[bool, str] | None:
+        gpus = sorted(h for h, e in plugins.hardware.items() if e.family == "gpu")
+        if not gpus:
+            return None
+        cfg = device_config_from_spec(plugins.hardware_entry(gpus[-1]).spec)
+        return True, (f"verified: the adapter writes NeuSight's device config from any GPU spec "
+                      f"({gpus[-1]}: {cfg['Num_Sm']} SMs)")
+
     def doctor(self) -> Diagnosis:
         root, why = self._checkout()
         if root is None:
@@ -138,6 +179,21 @@ class NeuSightAdapter(BaseToolAdapter):
     def parse(self, path: str | os.PathLike) -> EstimationResult:
         """A NeuSight ``<tag>.json`` (model) or ``<tag>.csv`` (per op, aggregated like NeuSight does)."""
         return parse(path)
+
+    def reference_predictions(self, folder: str | os.PathLike) -> list[dict[str, Any]]:
+        """NeuSight's own outputs in ``folder`` (``<tag>.prediction.json`` + ``.csv``): per run, the whole-model
+        forward time, the per-op forward times and their composition (embeddings + layers x layer + head), s."""
+        from graphs_neusight.output import aggregate, read_prediction_csv, read_prediction_json
+        out = []
+        for jf in sorted(Path(folder).glob("*.prediction.json")) if Path(folder).is_dir() else []:
+            tag = jf.name.split(".")[0]
+            pj = read_prediction_json(jf)
+            rows = read_prediction_csv(jf.with_name(f"{tag}.prediction.csv"))
+            agg = aggregate(rows, tag.split("-")[0], int(pj["num_layer"]))
+            out.append({"tag": tag, "model_s": float(pj["fw_latency"]) * 1e-3,
+                        "composed_s": float(agg["fw_latency"]) * 1e-3,
+                        "ops_s": {r.name: r.fw_latency * 1e-3 for r in rows}})
+        return out
 
     def recorded(self, root: str | os.PathLike) -> Any:
         """Published predictions under a NeuSight data root (see :mod:`graphs_neusight.recorded`)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from graphs.hardware.schema import HardwareSpec
-from graphs.tools import ToolInputError
+from graphs_tools import ToolInputError
 
 DEVICE_KEYS = ("Device", "Dev_Mem", "Mem_Bw", "Num_Sm", "Core_Per_SM", "Freq", "SingleFLOPs", "L2Cache")
 _SM_KEYS = ("num_sms", "sm_count", "sms", "num_sm", "compute_units", "num_cus")

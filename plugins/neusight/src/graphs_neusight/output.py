@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from graphs.results import ConfidenceLevel, EstimationResult, KernelEstimate
-from graphs.tools import ToolOutputError, point_result
+from graphs_tools import ToolOutputError, point_result
 
 JSON_KEYS = ("num_layer", "e2e_latency", "fw_latency", "bwall_latency")
 LATENCY_COLS = ("fw_latency", "bw_latency", "acc_latency", "bwall_latency", "e2e_latency")

@@ -1,19 +1,31 @@
-"""graphs adapter for nn-Meter (entry point ``nn-meter`` in group ``graphs``)."""
+"""graphs adapter for nn-Meter (entry point ``nn-meter`` in group ``graphs``).
+
+Names are imported on first use, so importing this package (which collecting plugins does) stays cheap.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+from typing import Any
 
-from graphs import hookimpl
-from graphs_nn_meter.adapter import NNMeterAdapter, NNMeterJob, builtin_predictors, data_folder
-from graphs_nn_meter.ir import nhwc, to_nnmeter_ir, write_ir
-from graphs_nn_meter.output import Prediction, parse_file, parse_reference_text, parse_stdout_text
+_EXPORTS = {
+    "NNMeterAdapter": ("graphs_nn_meter.adapter", "NNMeterAdapter"),
+    "NNMeterJob": ("graphs_nn_meter.adapter", "NNMeterJob"),
+    "Prediction": ("graphs_nn_meter.output", "Prediction"),
+    "builtin_predictors": ("graphs_nn_meter.adapter", "builtin_predictors"),
+    "data_folder": ("graphs_nn_meter.adapter", "data_folder"),
+    "nhwc": ("graphs_nn_meter.ir", "nhwc"),
+    "parse_file": ("graphs_nn_meter.output", "parse_file"),
+    "parse_reference_text": ("graphs_nn_meter.output", "parse_reference_text"),
+    "parse_stdout_text": ("graphs_nn_meter.output", "parse_stdout_text"),
+    "to_nnmeter_ir": ("graphs_nn_meter.ir", "to_nnmeter_ir"),
+    "write_ir": ("graphs_nn_meter.ir", "write_ir"),
+}
+__all__ = sorted(_EXPORTS)
 
-__all__ = ["NNMeterAdapter", "NNMeterJob", "Prediction", "builtin_predictors", "data_folder", "nhwc",
-           "parse_file", "parse_reference_text", "parse_stdout_text", "to_nnmeter_ir", "write_ir"]
 
-
-@hookimpl
-def graphs_register_tools(register: Callable[..., None]) -> None:
-    """Register the nn-Meter adapter."""
-    register(NNMeterAdapter())
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,7 @@ import yaml
 
 from graphs.ir import Graph
 from graphs.results import EstimationResult
-from graphs.tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, ToolInputError,
+from graphs_tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, ToolInputError,
                           classify_start_failure, resolve_executable, run_command)
 from graphs_nn_meter.ir import to_nnmeter_ir, write_ir
 from graphs_nn_meter.output import parse_file
@@ -88,6 +88,35 @@ class NNMeterAdapter(BaseToolAdapter):
     description = "nn-Meter (MobiSys'21): kernel-level latency predictors for CNNs on edge CPU/GPU/VPU"
     homepage = "https://github.com/microsoft/nn-Meter"
 
+    compare_facts = {
+        "install": "pip install nn-meter (its own environment) + predictors (downloaded, or built locally and "
+                   "registered)", "one_step": True, "formats": "ONNX, TensorFlow, PyTorch models (CNN kernels)",
+        "standard_formats": True, "scope": "CNN latency on its profiled edge CPU/GPU/VPU (kernel predictors summed)",
+        "levels": ("kernel", "model"), "source": "github.com/microsoft/nn-Meter; docs/tools/nn-meter.md"}
+
+    def _predictor_for(self, spec: Any) -> dict[str, Any] | None:
+        text = f"{spec.id} {spec.name}".lower().replace(" ", "")
+        return next((p for p in builtin_predictors() if any(t in text for t in _predictor_tokens(p["name"]))), None)
+
+    def compare_scope(self, row: Any, plugins: Any) -> str | None:
+        preds = builtin_predictors()
+        if self._predictor_for(plugins.hardware_entry(row.hardware).spec) is None:
+            return f"nn-Meter has predictors only for {', '.join(p['name'] for p in preds)}; none is {row.hardware}"
+        if row.family != "cnn":
+            return "nn-Meter's kernel predictors cover CNN kernels (conv, dwconv, fc, pooling ...), not transformers"
+        return None
+
+    def compare_job(self, row: Any, suite: Any, plugins: Any) -> "NNMeterJob":
+        from graphs.frontends import LoadOptions, load_model
+        p = self._predictor_for(plugins.hardware_entry(row.hardware).spec)
+        graph = load_model(row.model, LoadOptions(batch=row.batch, seq_len=row.seq), plugins)
+        return NNMeterJob(graph, p["name"], float(p["version"]), plugins.ops)
+
+    def hardware_check(self, plugins: Any) -> tuple[bool, str] | None:
+        names = [p["name"] for p in builtin_predictors()]
+        return False, (f"checked: predictors exist only for {', '.join(names)}; a new device needs kernel predictors "
+                       "trained on its measurements")
+
     def doctor(self) -> Diagnosis:
         exe, why = resolve_executable(["nn-meter"], ENV_BIN)
         if exe is None:
@@ -148,6 +177,16 @@ class NNMeterAdapter(BaseToolAdapter):
     def parse(self, path: str | os.PathLike) -> list[EstimationResult]:
         """``reference_result.txt`` or ``nn-meter predict`` output: one result per model/predictor row."""
         return [p.to_result(str(path)) for p in parse_file(path)]
+
+
+
+def _predictor_tokens(name: str) -> tuple[str, ...]:
+    """``cortexA76cpu_tflite21`` -> ``("cortexa76",)``: what a device's id or name must contain."""
+    dev = name.split("_")[0].lower()
+    for suffix in ("cpu", "gpu", "vpu"):
+        if dev.endswith(suffix):
+            dev = dev[: -len(suffix)]
+    return (dev,)
 
 
 def _shebang_python(exe: Path) -> str | None:

@@ -14,7 +14,7 @@ hard-swish / hard-sigmoid expanded into ``Add(3)→Relu6→Mul(1/6)[→Mul]`` as
 ``ksize``; ``MatMul`` (+ ``BiasAdd``); ``Reshape``, ``ConcatV2``, ``Mean``.
 
 Kinds with no nn-Meter kernel (attention, layer norm, softmax, embeddings, RNNs ...) raise
-:class:`~graphs.tools.ToolInputError` listing them: nn-Meter predicts CNNs on edge devices,
+:class:`~graphs_tools.ToolInputError` listing them: nn-Meter predicts CNNs on edge devices,
 and that scope mismatch is reported rather than guessed around.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 
 from graphs.ir import Graph, Node
 from graphs.ops.registry import Category, OpRegistry
-from graphs.tools import ToolInputError, conv_geometry
+from graphs_tools import ToolInputError, conv_geometry
 
 HSWISH_SCALE = 0.16666999459266663   # the constant TF's hard-swish graph holds (as in the fixture)
 ELEMENTWISE = {"add": "Add", "mul": "Mul", "sub": "Sub", "relu": "Relu", "relu6": "Relu6", "sigmoid": "Sigmoid",

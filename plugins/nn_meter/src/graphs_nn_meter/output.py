@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphs.results import ConfidenceLevel, EstimationResult
-from graphs.tools import ToolOutputError, point_result
+from graphs_tools import ToolOutputError, point_result
 
 _RESULT = re.compile(r"\[RESULT\] predict latency for (?P<model>.+?): (?P<ms>[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?) ms")
 HEADER = ("model_name", "model_type", "predictor", "predictor_version", "latency")

@@ -1,21 +1,33 @@
-"""graphs adapter for Timeloop v0.4 (entry point ``timeloop`` in group ``graphs``)."""
+"""graphs adapter for Timeloop v0.4 (entry point ``timeloop`` in group ``graphs``).
+
+Names are imported on first use, so importing this package (which collecting plugins does) stays cheap.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+from typing import Any
 
-from graphs import hookimpl
-from graphs_timeloop.adapter import TimeloopAdapter, TimeloopJob, compose
-from graphs_timeloop.arch import ArchConfig, MapperConfig
-from graphs_timeloop.problem import Layer, TimeloopWorkload, conv_layer, gemm_layer, layers_from_graph
-from graphs_timeloop.stats import TimeloopStats, parse_stats, parse_stats_text
+_EXPORTS = {
+    "ArchConfig": ("graphs_timeloop.arch", "ArchConfig"),
+    "Layer": ("graphs_timeloop.problem", "Layer"),
+    "MapperConfig": ("graphs_timeloop.arch", "MapperConfig"),
+    "TimeloopAdapter": ("graphs_timeloop.adapter", "TimeloopAdapter"),
+    "TimeloopJob": ("graphs_timeloop.adapter", "TimeloopJob"),
+    "TimeloopStats": ("graphs_timeloop.stats", "TimeloopStats"),
+    "TimeloopWorkload": ("graphs_timeloop.problem", "TimeloopWorkload"),
+    "compose": ("graphs_timeloop.adapter", "compose"),
+    "conv_layer": ("graphs_timeloop.problem", "conv_layer"),
+    "gemm_layer": ("graphs_timeloop.problem", "gemm_layer"),
+    "layers_from_graph": ("graphs_timeloop.problem", "layers_from_graph"),
+    "parse_stats": ("graphs_timeloop.stats", "parse_stats"),
+    "parse_stats_text": ("graphs_timeloop.stats", "parse_stats_text"),
+}
+__all__ = sorted(_EXPORTS)
 
-__all__ = ["TimeloopAdapter", "TimeloopJob", "ArchConfig", "MapperConfig", "Layer", "TimeloopWorkload",
-           "TimeloopStats", "compose", "conv_layer", "gemm_layer", "layers_from_graph", "parse_stats",
-           "parse_stats_text"]
 
-
-@hookimpl
-def graphs_register_tools(register: Callable[..., None]) -> None:
-    """Register the Timeloop adapter."""
-    register(TimeloopAdapter())
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

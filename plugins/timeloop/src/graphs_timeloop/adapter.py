@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from graphs.hardware.schema import HardwareSpec
 from graphs.ir import Graph
 from graphs.results import ConfidenceLevel, EstimationResult, KernelEstimate
-from graphs.tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, ToolInputError,
+from graphs_tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, ToolInputError,
                           classify_start_failure, point_result, resolve_executable, run_command)
 from graphs_timeloop import yamlio
 from graphs_timeloop.arch import ArchConfig, MapperConfig
@@ -58,6 +58,33 @@ class TimeloopAdapter(BaseToolAdapter):
     homepage = "https://timeloop.csail.mit.edu"
 
     # --- diagnosis --------------------------------------------------------------------------------
+    compare_facts = {
+        "install": "build Timeloop + Accelergy from source (or their Docker image); not on a package registry",
+        "one_step": False, "formats": "Timeloop problem YAML (conv/matmul loop nests; graphs writes it from the IR)",
+        "standard_formats": False, "scope": "conv/matmul layers on a spatial accelerator, layers summed",
+        "levels": ("kernel", "model"), "source": "timeloop.csail.mit.edu; docs/tools/timeloop.md"}
+
+    def compare_scope(self, row: Any, plugins: Any) -> str | None:
+        spec = plugins.hardware_entry(row.hardware).spec
+        if spec.family != "accel":
+            return (f"Timeloop models spatial accelerators (PE array, explicit buffers); {row.hardware} is a "
+                    f"{spec.family.upper()}: SIMT cores, caches and kernel launches are outside its model")
+        if row.family != "cnn":
+            return "a transformer's softmax, layer norm and elementwise ops are outside Timeloop's conv/matmul problems"
+        return None
+
+    def compare_job(self, row: Any, suite: Any, plugins: Any) -> "TimeloopJob":
+        from graphs.frontends import LoadOptions, load_model
+        graph = load_model(row.model, LoadOptions(batch=row.batch, seq_len=row.seq), plugins)
+        return TimeloopJob.from_graph(graph, plugins.hardware_entry(row.hardware).spec, plugins.ops)
+
+    def hardware_check(self, plugins: Any) -> tuple[bool, str] | None:
+        accel = sorted(h for h, e in plugins.hardware.items() if e.family == "accel")
+        if not accel:
+            return None
+        a = ArchConfig.from_spec(plugins.hardware_entry(accel[0]).spec)
+        return True, f"verified: arch.yaml generated from a graphs spec ({accel[0]}: {a.name})"
+
     def doctor(self) -> Diagnosis:
         exe, why = resolve_executable(["timeloop-mapper"], ENV_BIN)
         if exe is None:

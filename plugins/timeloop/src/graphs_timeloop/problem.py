@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 from graphs.ir import Graph, Node
 from graphs.ops.registry import Category, OpRegistry
 from graphs.partition import gemm_shape
-from graphs.tools import ToolInputError, conv_geometry
+from graphs_tools import ToolInputError, conv_geometry
 
 DIMENSIONS = ("C", "M", "R", "S", "N", "P", "Q")
 

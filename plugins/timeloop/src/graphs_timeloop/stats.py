@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from graphs.results import ConfidenceLevel, EstimationResult
-from graphs.tools import ToolOutputError, point_result
+from graphs_tools import ToolOutputError, point_result
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _LEVEL = re.compile(r"^Level (\d+)\n-+\n=== (.+?) ===\n", re.M)

@@ -1,20 +1,29 @@
-"""graphs adapter for VIDUR (entry point ``vidur`` in group ``graphs``)."""
+"""graphs adapter for VIDUR (entry point ``vidur`` in group ``graphs``).
+
+Names are imported on first use, so importing this package (which collecting plugins does) stays cheap.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+from typing import Any
 
-from graphs import hookimpl
-from graphs_vidur.adapter import VidurAdapter
-from graphs_vidur.convert import VIDUR_MODELS, from_scenario, write_length_trace
-from graphs_vidur.output import find_request_metrics, read_request_metrics, to_result
-from graphs_vidur.scenario import ServingScenario, vidur_device
+_EXPORTS = {
+    "ServingScenario": ("graphs_vidur.scenario", "ServingScenario"),
+    "VIDUR_MODELS": ("graphs_vidur.convert", "VIDUR_MODELS"),
+    "VidurAdapter": ("graphs_vidur.adapter", "VidurAdapter"),
+    "find_request_metrics": ("graphs_vidur.output", "find_request_metrics"),
+    "from_scenario": ("graphs_vidur.convert", "from_scenario"),
+    "read_request_metrics": ("graphs_vidur.output", "read_request_metrics"),
+    "to_result": ("graphs_vidur.output", "to_result"),
+    "vidur_device": ("graphs_vidur.scenario", "vidur_device"),
+    "write_length_trace": ("graphs_vidur.convert", "write_length_trace"),
+}
+__all__ = sorted(_EXPORTS)
 
-__all__ = ["VidurAdapter", "ServingScenario", "VIDUR_MODELS", "find_request_metrics", "from_scenario",
-           "read_request_metrics", "to_result", "vidur_device", "write_length_trace"]
 
-
-@hookimpl
-def graphs_register_tools(register: Callable[..., None]) -> None:
-    """Register the VIDUR adapter."""
-    register(VidurAdapter())
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

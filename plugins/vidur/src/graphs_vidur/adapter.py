@@ -8,10 +8,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from graphs.results import EstimationResult
-from graphs.tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, classify_start_failure,
+from graphs_tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, classify_start_failure,
                           python_module_probe, resolve_executable)
 from graphs_vidur.output import to_result
 from graphs_vidur.scenario import ServingScenario
@@ -35,6 +35,48 @@ class VidurAdapter(BaseToolAdapter):
         if importlib.util.find_spec("vidur") is not None:
             return sys.executable, ""
         return None, f"${ENV_PYTHON} is unset and the `vidur` package is not importable in {sys.executable}"
+
+    compare_facts = {
+        "install": "pip install vidur (its own environment) + profiling data laid out as a Hugging Face cache",
+        "one_step": False, "formats": "Hugging Face model ids VIDUR has profiles for", "standard_formats": False,
+        "scope": "LLM serving request latency from profiled operator times", "levels": ("kernel", "model"),
+        "source": "github.com/microsoft/vidur; docs/tools/vidur.md"}
+
+    def serving_inputs(self, scenario: Any, plugins: Any, out_dir: str | os.PathLike) -> list[Path]:
+        """Write VIDUR's inputs for a graphs serving scenario (``graphs serving simulate --vidur-out``)."""
+        from graphs_vidur.convert import from_scenario
+        return self.write_inputs(from_scenario(scenario, plugins, out_dir), out_dir)
+
+    def compare_scope(self, row: Any, plugins: Any) -> str | None:
+        from graphs_tools import ToolInputError
+        from graphs_vidur.scenario import vidur_device
+        if row.precision not in ("fp16", "bf16"):
+            return f"VIDUR's operator profiles are fp16; this row is {row.precision}"
+        if row.family != "decoder" or not row.hf_id:
+            return f"VIDUR simulates decoder LLMs it has model configs and profiles for; {row.model} is not one"
+        try:
+            vidur_device(plugins.hardware_entry(row.hardware).spec)
+        except ToolInputError as e:
+            return str(e)
+        return None
+
+    def compare_job(self, row: Any, suite: Any, plugins: Any) -> ServingScenario:
+        return ServingScenario.for_hardware(plugins.hardware_entry(row.hardware).spec, model=row.hf_id, qps=None,
+                                            num_requests=1, prefill_tokens=row.seq or 512, decode_tokens=1,
+                                            max_tokens=max(4096, (row.seq or 512) + 1))
+
+    def hardware_check(self, plugins: Any) -> tuple[bool, str] | None:
+        from graphs_tools import ToolInputError
+        from graphs_vidur.scenario import DEVICES, vidur_device
+        gpus = [h for h, e in sorted(plugins.hardware.items()) if e.family == "gpu"]
+        if not gpus:
+            return None
+        for h in gpus:
+            try:
+                vidur_device(plugins.hardware_entry(h).spec)
+            except ToolInputError as e:
+                return False, f"checked: a new GPU is refused ({e}); new hardware needs VIDUR profiling runs on it"
+        return True, f"every installed GPU maps to one of VIDUR's profiled SKUs ({', '.join(DEVICES)})"
 
     def doctor(self) -> Diagnosis:
         py, why = self._python()

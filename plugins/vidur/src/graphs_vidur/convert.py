@@ -1,4 +1,4 @@
-"""graphs' serving scenario (:class:`graphs.llm.scenario.ServingScenario`) as VIDUR's :class:`ServingScenario`.
+"""graphs' serving scenario (:class:`graphs_llm.scenario.ServingScenario`) as VIDUR's :class:`ServingScenario`.
 
 A thin converter: the same request stream definition runs through graphs' simulator
 (``graphs serving simulate``) and through VIDUR. Fixed lengths map to VIDUR's fixed generator;
@@ -14,7 +14,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from graphs.tools import ToolInputError
+from graphs_tools import ToolInputError
 from graphs_vidur.scenario import NETWORK_DEVICES, ServingScenario, vidur_device
 
 # graphs zoo name -> the Hugging Face id VIDUR's model configs use
@@ -40,7 +40,7 @@ def write_length_trace(scenario: Any, path: str | Path) -> Path:
 
 def from_scenario(scenario: Any, plugins: Any = None, out_dir: str | Path | None = None,
                   model_id: str | None = None) -> ServingScenario:
-    """VIDUR's scenario for a graphs :class:`~graphs.llm.scenario.ServingScenario` (writes the length trace
+    """VIDUR's scenario for a graphs :class:`~graphs_llm.scenario.ServingScenario` (writes the length trace
     into ``out_dir`` when the lengths are not fixed)."""
     model = model_id or VIDUR_MODELS.get(scenario.model)
     if model is None:
@@ -50,7 +50,7 @@ def from_scenario(scenario: Any, plugins: Any = None, out_dir: str | Path | None
         try:
             hw = plugins.hardware_entry(hw).spec
         except Exception:  # a system id: VIDUR needs the device
-            from graphs.distributed.system import find_system
+            from graphs_distributed.system import find_system
             s = find_system(scenario.hardware)
             hw = plugins.hardware_entry(s.device).spec if s is not None else hw
     dev = vidur_device(hw)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from graphs.results import ConfidenceLevel, EstimationResult
-from graphs.tools import ToolOutputError, point_result
+from graphs_tools import ToolOutputError, point_result
 
 REQUIRED = ("request_e2e_time",)
 LATENCY_COLUMNS = ("request_e2e_time", "request_execution_time", "request_scheduling_delay", "prefill_e2e_time",

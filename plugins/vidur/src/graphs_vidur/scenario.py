@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from graphs.tools import ToolInputError
+from graphs_tools import ToolInputError
 
 SCHEDULERS = ("sarathi", "vllm", "orca", "lightllm", "faster_transformer")
 DEVICES = ("a100", "a40", "h100")

@@ -1,16 +1,5 @@
-"""Intel Gaudi 2 (HL-225 OAM) for graphs: a spec file registered against the `accel` family."""
+"""graphs device distribution: Intel Gaudi 2 (OAM) (``accel`` family). Data plus this line."""
 
-from __future__ import annotations
+from graphs.hardware.package import device_hook
 
-from pathlib import Path
-from typing import Callable
-
-from graphs import hookimpl
-
-SPEC = Path(__file__).with_name("gaudi2.yaml")
-
-
-@hookimpl
-def graphs_register_hardware(register: Callable[..., None]) -> None:
-    """Register the gaudi2 spec."""
-    register(SPEC)
+graphs_register_hardware = device_hook(__name__)

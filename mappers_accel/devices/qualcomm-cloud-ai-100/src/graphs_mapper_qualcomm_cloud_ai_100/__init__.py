@@ -1,16 +1,5 @@
-"""Qualcomm Cloud AI 100 Pro (PCIe HHHL) for graphs: a spec file registered against the `accel` family."""
+"""graphs device distribution: Qualcomm Cloud AI 100 Pro (PCIe HHHL) (``accel`` family). Data plus this line."""
 
-from __future__ import annotations
+from graphs.hardware.package import device_hook
 
-from pathlib import Path
-from typing import Callable
-
-from graphs import hookimpl
-
-SPEC = Path(__file__).with_name("qualcomm-cloud-ai-100.yaml")
-
-
-@hookimpl
-def graphs_register_hardware(register: Callable[..., None]) -> None:
-    """Register the qualcomm-cloud-ai-100 spec."""
-    register(SPEC)
+graphs_register_hardware = device_hook(__name__)

@@ -1,16 +1,5 @@
-"""Google Cloud TPU v5e (one chip) for graphs: a spec file registered against the `accel` family."""
+"""graphs device distribution: Google Cloud TPU v5e (one chip) (``accel`` family). Data plus this line."""
 
-from __future__ import annotations
+from graphs.hardware.package import device_hook
 
-from pathlib import Path
-from typing import Callable
-
-from graphs import hookimpl
-
-SPEC = Path(__file__).with_name("tpu-v5e.yaml")
-
-
-@hookimpl
-def graphs_register_hardware(register: Callable[..., None]) -> None:
-    """Register the tpu-v5e spec."""
-    register(SPEC)
+graphs_register_hardware = device_hook(__name__)

@@ -1,16 +1,5 @@
-"""Ampere Altra Q80-30 for graphs: a spec file registered against the `cpu` family."""
+"""graphs device distribution: Ampere Altra Q80-30 (80 cores, one socket) (``cpu`` family). Data plus this line."""
 
-from __future__ import annotations
+from graphs.hardware.package import device_hook
 
-from pathlib import Path
-from typing import Callable
-
-from graphs import hookimpl
-
-SPEC = Path(__file__).with_name("ampere-altra-q80-30.yaml")
-
-
-@hookimpl
-def graphs_register_hardware(register: Callable[..., None]) -> None:
-    """Register the ampere-altra-q80-30 spec."""
-    register(SPEC)
+graphs_register_hardware = device_hook(__name__)

@@ -1,16 +1,5 @@
-"""Apple M2 Max (12-core CPU) for graphs: a spec file registered against the `cpu` family."""
+"""graphs device distribution: Apple M2 Max CPU (8P+4E, Mac Studio 2023, 32 GB) (``cpu`` family). Data plus this line."""
 
-from __future__ import annotations
+from graphs.hardware.package import device_hook
 
-from pathlib import Path
-from typing import Callable
-
-from graphs import hookimpl
-
-SPEC = Path(__file__).with_name("apple-m2-max.yaml")
-
-
-@hookimpl
-def graphs_register_hardware(register: Callable[..., None]) -> None:
-    """Register the apple-m2-max spec."""
-    register(SPEC)
+graphs_register_hardware = device_hook(__name__)

@@ -1,16 +1,5 @@
-"""Apple M4 Max (16-core CPU) for graphs: a spec file registered against the `cpu` family."""
+"""graphs device distribution: Apple M4 Max CPU (12P+4E, 128 GB) (``cpu`` family). Data plus this line."""
 
-from __future__ import annotations
+from graphs.hardware.package import device_hook
 
-from pathlib import Path
-from typing import Callable
-
-from graphs import hookimpl
-
-SPEC = Path(__file__).with_name("apple-m4-max.yaml")
-
-
-@hookimpl
-def graphs_register_hardware(register: Callable[..., None]) -> None:
-    """Register the apple-m4-max spec."""
-    register(SPEC)
+graphs_register_hardware = device_hook(__name__)

@@ -1,16 +1,5 @@
-"""AMD EPYC 9754 (Bergamo) for graphs: a spec file registered against the `cpu` family."""
+"""graphs device distribution: AMD EPYC 9754 (128 cores, one socket) (``cpu`` family). Data plus this line."""
 
-from __future__ import annotations
+from graphs.hardware.package import device_hook
 
-from pathlib import Path
-from typing import Callable
-
-from graphs import hookimpl
-
-SPEC = Path(__file__).with_name("epyc-9754.yaml")
-
-
-@hookimpl
-def graphs_register_hardware(register: Callable[..., None]) -> None:
-    """Register the epyc-9754 spec."""
-    register(SPEC)
+graphs_register_hardware = device_hook(__name__)

@@ -1,16 +1,5 @@
-"""Hailo-8 on Raspberry Pi 5 (AI HAT+ 26 TOPS) for graphs: a spec file registered against the `edge` family."""
+"""graphs device distribution: Hailo-8 on Raspberry Pi 5 (AI HAT+ 26 TOPS) (``edge`` family). Data plus this line."""
 
-from __future__ import annotations
+from graphs.hardware.package import device_hook
 
-from pathlib import Path
-from typing import Callable
-
-from graphs import hookimpl
-
-SPEC = Path(__file__).with_name("hailo-8.yaml")
-
-
-@hookimpl
-def graphs_register_hardware(register: Callable[..., None]) -> None:
-    """Register the hailo-8 spec."""
-    register(SPEC)
+graphs_register_hardware = device_hook(__name__)

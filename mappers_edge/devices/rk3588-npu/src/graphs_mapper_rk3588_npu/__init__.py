@@ -1,16 +1,5 @@
-"""Rockchip RK3588 NPU (6 TOPS) with its Cortex-A76 cluster for graphs: a spec file registered against the `edge` family."""
+"""graphs device distribution: Rockchip RK3588 NPU (6 TOPS) with Cortex-A76 fallback (``edge`` family). Data plus this line."""
 
-from __future__ import annotations
+from graphs.hardware.package import device_hook
 
-from pathlib import Path
-from typing import Callable
-
-from graphs import hookimpl
-
-SPEC = Path(__file__).with_name("rk3588-npu.yaml")
-
-
-@hookimpl
-def graphs_register_hardware(register: Callable[..., None]) -> None:
-    """Register the rk3588-npu spec."""
-    register(SPEC)
+graphs_register_hardware = device_hook(__name__)

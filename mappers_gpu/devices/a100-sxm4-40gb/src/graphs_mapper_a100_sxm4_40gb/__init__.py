@@ -1,8 +1,5 @@
-"""NVIDIA A100 SXM4 40GB for graphs: a spec file registered against the ``gpu`` family."""
+"""graphs device distribution: NVIDIA A100 SXM4 40GB (``gpu`` family). Data plus this line."""
 
-from pathlib import Path
+from graphs.hardware.package import device_hook
 
-from graphs_mappers_gpu.device_package import hardware_hook
-
-SPEC = Path(__file__).with_name("a100-sxm4-40gb.yaml")
-graphs_register_hardware = hardware_hook(SPEC, calibration=Path(__file__).with_name("calibration.yaml"))
+graphs_register_hardware = device_hook(__name__)

@@ -1,8 +1,5 @@
-"""NVIDIA Jetson Orin Nano 8GB (GPU) for graphs: a spec file registered against the ``gpu`` family."""
+"""graphs device distribution: NVIDIA Jetson Orin Nano 8GB (GPU, 15 W, 625 MHz) (``gpu`` family). Data plus this line."""
 
-from pathlib import Path
+from graphs.hardware.package import device_hook
 
-from graphs_mappers_gpu.device_package import hardware_hook
-
-SPEC = Path(__file__).with_name("jetson-orin-nano-8gb.yaml")
-graphs_register_hardware = hardware_hook(SPEC)
+graphs_register_hardware = device_hook(__name__)

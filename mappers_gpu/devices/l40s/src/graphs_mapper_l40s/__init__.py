@@ -1,8 +1,5 @@
-"""NVIDIA L40S 48GB for graphs: a spec file registered against the ``gpu`` family."""
+"""graphs device distribution: NVIDIA L40S 48GB (``gpu`` family). Data plus this line."""
 
-from pathlib import Path
+from graphs.hardware.package import device_hook
 
-from graphs_mappers_gpu.device_package import hardware_hook
-
-SPEC = Path(__file__).with_name("l40s.yaml")
-graphs_register_hardware = hardware_hook(SPEC)
+graphs_register_hardware = device_hook(__name__)

@@ -1,8 +1,5 @@
-"""AMD Instinct MI100 for graphs: a spec file registered against the ``gpu`` family."""
+"""graphs device distribution: AMD Instinct MI100 (``gpu`` family). Data plus this line."""
 
-from pathlib import Path
+from graphs.hardware.package import device_hook
 
-from graphs_mappers_gpu.device_package import hardware_hook
-
-SPEC = Path(__file__).with_name("mi100.yaml")
-graphs_register_hardware = hardware_hook(SPEC, calibration=Path(__file__).with_name("calibration.yaml"))
+graphs_register_hardware = device_hook(__name__)

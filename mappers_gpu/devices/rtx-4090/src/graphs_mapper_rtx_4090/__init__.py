@@ -1,8 +1,5 @@
-"""NVIDIA GeForce RTX 4090 24GB for graphs: a spec file registered against the ``gpu`` family."""
+"""graphs device distribution: NVIDIA GeForce RTX 4090 24GB (``gpu`` family). Data plus this line."""
 
-from pathlib import Path
+from graphs.hardware.package import device_hook
 
-from graphs_mappers_gpu.device_package import hardware_hook
-
-SPEC = Path(__file__).with_name("rtx-4090.yaml")
-graphs_register_hardware = hardware_hook(SPEC)
+graphs_register_hardware = device_hook(__name__)

@@ -1,0 +1,48 @@
+"""Option definitions shared by every command (core's and plugins'): one spelling, one help text.
+
+    from graphs.cli_options import FormatOpt, OutputOpt, HardwareOpt, Format, check_format
+
+    def my_command(hardware: HardwareOpt, fmt: FormatOpt = Format.table, output: OutputOpt = None): ...
+
+``--format/-f`` is table, json, csv or markdown (a command that cannot give one says so with
+:func:`check_format`); ``--output/-o FILE`` writes there atomically (``-``: stdout) through
+:mod:`graphs.output`.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+
+from graphs.errors import GraphsError
+
+
+class Format(str, enum.Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+def check_format(fmt: Format, allowed: tuple[str, ...], command: str) -> None:
+    """One-line error when ``command`` cannot write ``fmt``."""
+    if fmt.value not in allowed:
+        raise GraphsError(f"{command}: --format {fmt.value} is not available (use {', '.join(allowed)})")
+
+
+HardwareOpt = Annotated[str, typer.Option("--hardware", "-H", help="Hardware id (see `graphs hardware list`) or a spec YAML file.")]
+HardwareListOpt = Annotated[str, typer.Option("--hardware", "-H", help="Hardware id(s), comma-separated to compare, or spec YAML files.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout; - for stdout.")]
+StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Results store (default $GRAPHS_STORE or ~/.local/share/graphs/results.sqlite).")]
+CalibrationOpt = Annotated[Optional[Path], typer.Option("--calibration", help="Use this calibration file (default: yours from `graphs calibrate`, else the device's own).")]
+PrecisionOpt = Annotated[Optional[str], typer.Option("--precision", help="Run at this precision (fp32, tf32, bf16, fp16, fp8, int8 ...).")]
+BatchOpt = Annotated[int, typer.Option("--batch", min=1, help="Batch size.")]
+SeqLenOpt = Annotated[Optional[int], typer.Option("--seq-len", min=1, help="Sequence length for sequence models.")]
+InputShapeOpt = Annotated[Optional[List[str]], typer.Option("--input-shape", help="NAME=1x3x224x224 (repeatable).")]
+KernelsOpt = Annotated[int, typer.Option("--kernels", min=0, help="Show the N slowest kernels in table output (0: none).")]
+ModelArg = Annotated[str, typer.Argument(help="Zoo name, .onnx/.tflite path, or path/to/file.py:factory.")]

@@ -1,0 +1,127 @@
+"""``graphs systems list|show|collective``: multi-GPU systems and the α–β collective model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+import typer
+from rich.markup import escape
+
+from graphs.cli_options import Format, FormatOpt, OutputOpt
+from graphs.errors import GraphsError
+from graphs.fmt import fmt_si
+from graphs.output import print_renderables, write_output
+
+app = typer.Typer(name="systems", no_args_is_help=True,
+                  help="Multi-GPU systems (DGX H100, HGX A100 ...) and collective times.")
+
+
+@app.command("list")
+def systems_list(fmt: FormatOpt = Format.table, output: OutputOpt = None,
+                 as_json: bool = typer.Option(False, "--json", help="Same as --format json.")) -> None:
+    """Shipped multi-GPU systems."""
+    from rich.table import Table
+
+    from graphs.report import markdown_table, rows_csv
+    from graphs_distributed.system import builtin_systems
+    systems = builtin_systems()
+    if as_json or fmt is Format.json:
+        write_output(json.dumps([s.model_dump(mode="json") for s in systems.values()], indent=2), output)
+        return
+    header = ("id", "device", "gpus_per_node", "intra_node", "intra_gb_s_per_dir", "inter_node", "inter_gb_s_per_dir")
+    rows = [(s.id, s.device, s.node_size, s.intra_node.name, s.intra_node.bandwidth.si / 1e9,
+             s.inter_node.name if s.inter_node else None, s.inter_node.bandwidth.si / 1e9 if s.inter_node else None)
+            for s in systems.values()]
+    if fmt in (Format.csv, Format.markdown):
+        write_output(rows_csv(header, rows) if fmt is Format.csv else markdown_table(header, rows), output)
+        return
+    t = Table(title=f"{len(systems)} system(s)", title_justify="left")
+    for c in ("id", "device", "GPUs/node", "intra-node", "GB/s/dir", "inter-node", "GB/s/dir"):
+        t.add_column(c)
+    for s in systems.values():
+        t.add_row(s.id, s.device, str(s.node_size), s.intra_node.name, f"{s.intra_node.bandwidth.si / 1e9:g}",
+                  s.inter_node.name if s.inter_node else "–",
+                  f"{s.inter_node.bandwidth.si / 1e9:g}" if s.inter_node else "–")
+    print_renderables([t], output)
+
+
+@app.command("show")
+def systems_show(system: str = typer.Argument(..., help="System id or YAML file."), fmt: FormatOpt = Format.table,
+                 output: OutputOpt = None) -> None:
+    """One system's numbers with their sources."""
+    from rich.table import Table
+
+    from graphs.report import markdown_table, rows_csv
+    from graphs_distributed.system import find_system
+    s = find_system(system)
+    if s is None:
+        raise GraphsError(f"unknown system {system!r} (see `graphs systems list`)")
+    if fmt is Format.json:
+        write_output(json.dumps(s.model_dump(mode="json"), indent=2), output)
+        return
+    rows = []
+    for path, src in s.all_sources():
+        node: Any = s
+        for part in path.split("."):
+            node = getattr(node, part)
+        rows.append((path, str(node), src))
+    if fmt in (Format.csv, Format.markdown):
+        header = ("field", "value", "source")
+        write_output(rows_csv(header, rows) if fmt is Format.csv else markdown_table(header, rows), output)
+        return
+    t = Table(title=f"{s.name} ({s.id}), device {s.device}", title_justify="left")
+    t.add_column("field")
+    t.add_column("value", justify="right")
+    t.add_column("source", overflow="fold")
+    for path, value, src in rows:
+        t.add_row(path, value, escape(src))
+    print_renderables([t] + ([s.notes] if s.notes else []), output)
+
+
+@app.command("collective")
+def systems_collective(
+    system: str = typer.Argument(..., help="System id or YAML file."),
+    collective: str = typer.Option("all_reduce", "--collective", "-c"),
+    size: str = typer.Option("64MB", "--size", help="Bytes (suffixes KB, MB, GB, KiB, MiB, GiB)."),
+    gpus: int = typer.Option(8, "--gpus", min=1),
+    per_node: Optional[int] = typer.Option(None, "--per-node", help="GPUs of the group per node (default: packed)."),
+    algorithm: str = typer.Option("auto", help="auto, ring, tree or in_network."),
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Time of one collective on a system (α–β model)."""
+    from graphs_distributed.collectives import CollectiveModel
+    from graphs_distributed.system import find_system
+    s = find_system(system)
+    if s is None:
+        raise GraphsError(f"unknown system {system!r} (see `graphs systems list`)")
+    s.check_gpus(gpus)
+    nb = parse_size(size)
+    cm = CollectiveModel.for_system(s, algorithm)
+    t = cm.time(collective, nb, gpus, per_node)
+    row = {"system": s.id, "collective": collective, "bytes": nb, "gpus": gpus, "per_node": per_node,
+           "algorithm": algorithm, "time_s": t, "algorithm_bandwidth_bytes_per_s": nb / t if t else None}
+    if fmt is Format.json:
+        write_output(json.dumps(row, indent=2), output)
+    elif fmt in (Format.csv, Format.markdown):
+        from graphs.report import markdown_table, rows_csv
+        write_output((rows_csv if fmt is Format.csv else markdown_table)(list(row), [list(row.values())]), output)
+    else:
+        write_output(f"{collective} of {fmt_si(nb, 'B')} over {gpus} GPU(s) on {s.id}: {fmt_si(t, 's')} "
+                     f"(algorithm bandwidth {fmt_si(nb / t if t else 0, 'B/s')})", output)
+
+
+def parse_size(text: str) -> float:
+    units = {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "KB": 1e3, "MB": 1e6, "GB": 1e9, "B": 1}
+    t = text.strip().upper()
+    for u, f in units.items():
+        if t.endswith(u):
+            try:
+                return float(t[: -len(u)]) * f
+            except ValueError:
+                break
+    try:
+        return float(t)
+    except ValueError:
+        raise GraphsError(f"--size {text!r}: expected bytes, e.g. 64MB or 1GiB") from None
