@@ -193,3 +193,23 @@ def test_help_and_version_need_no_hardware(monkeypatch):
     assert cli.main(["--version"]) == 0 and seen == []
     assert run_cli("--help").exit_code == 0
     assert set(seen) == {"commands"}, seen
+
+
+class NoPriorMapper:  # used by name below: "module:Class" references are imported and checked on first use
+    family = "noprior2"
+
+
+def test_a_lazily_named_engine_is_checked_on_first_use(graphs_registry):
+    from graphs import hookimpl
+    from graphs.errors import GraphsError
+
+    class Plugin:
+        @hookimpl
+        def graphs_register_mappers(self, register):
+            register("noprior2", "test_plugins:NoPriorMapper")
+
+    info = graphs_registry.add(Plugin(), "lazy-engine")
+    assert info.status == "ok" and "noprior2" in graphs_registry.mappers     # listed without importing
+    with pytest.raises(GraphsError, match="not a graphs.mapper.Mapper subclass"):
+        graphs_registry.mappers["noprior2"]
+    assert info.status == "failed" and "noprior2" not in graphs_registry.mappers

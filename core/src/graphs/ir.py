@@ -85,6 +85,15 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+def _thaw(value: Any) -> Any:
+    """The plain (picklable) form of a frozen value: mapping proxies back to dicts."""
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_thaw(v) for v in value)
+    return value
+
+
 @dataclass(frozen=True)
 class Node:
     """One operator application.
@@ -112,6 +121,9 @@ class Node:
     @property
     def namespace(self) -> str:
         return self.op_type.split("::", 1)[0] if "::" in self.op_type else ""
+
+    def __reduce__(self) -> tuple:
+        return (Node, (self.name, self.op_type, self.inputs, self.outputs, _thaw(self.attrs), self.scope))
 
 
 @dataclass(frozen=True)
@@ -153,6 +165,10 @@ class Graph:
         for v in list(self.inputs) + list(self.parameters) + list(self.constants):
             if v not in self.values:
                 raise ValueError(f"value {v!r} has no TensorSpec")
+
+    def __reduce__(self) -> tuple:
+        return (Graph, (self.name, self.nodes, dict(self.values), self.inputs, self.outputs, self.parameters,
+                        self.source, _thaw(self.meta), self.constants))
 
     # --- queries -----------------------------------------------------------------------
     def spec(self, value: str) -> TensorSpec | None:

@@ -130,6 +130,61 @@ class HardwareEntry:
         return self._calibration if not isinstance(self._calibration, (str, Path)) else None
 
 
+class LazyMappers(dict):
+    """family -> (Mapper subclass, plugin). A plugin may register ``"module:Class"`` instead of the
+    class, so listing families imports no engine; the class is imported and checked against the
+    contract (:func:`graphs.mapper.check_mapper_class`) on first use — a failure removes the family
+    and marks its plugin failed, naming what is wrong. Membership tests never import."""
+
+    def __init__(self, owner: "GraphsPlugins") -> None:
+        super().__init__()
+        self._owner = owner
+
+    def _resolve(self, family: str) -> tuple[type["Mapper"], str]:
+        ref, plugin = dict.__getitem__(self, family)
+        if not isinstance(ref, str):
+            return ref, plugin
+        import importlib
+
+        from graphs.mapper import check_mapper_class
+        module, _, attr = ref.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module), attr)
+            check_mapper_class(cls, family, plugin)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as e:
+            dict.__delitem__(self, family)
+            info = self._owner._infos.setdefault(plugin, PluginInfo(plugin))
+            info.status = "failed"
+            msg = str(e) if isinstance(e, GraphsError) else f"family {family!r} engine {ref}: {type(e).__name__}: {_one_line(e)}"
+            info.errors.append(msg)
+            raise RegistrationError(msg) from None
+        dict.__setitem__(self, family, (cls, plugin))
+        return cls, plugin
+
+    def __getitem__(self, family: str) -> tuple[type["Mapper"], str]:
+        return self._resolve(family)
+
+    def get(self, family: str, default: Any = None) -> Any:
+        return self._resolve(family) if dict.__contains__(self, family) else default
+
+    def resolve_all(self) -> None:
+        for fam in list(dict.keys(self)):
+            try:
+                self._resolve(fam)
+            except RegistrationError:
+                pass
+
+    def items(self):  # type: ignore[override]
+        self.resolve_all()
+        return dict.items(self)
+
+    def values(self):  # type: ignore[override]
+        self.resolve_all()
+        return dict.values(self)
+
+
 class GraphsPlugins:
     """Everything the installed plugins contributed, collected hook by hook on first use."""
 
@@ -140,7 +195,7 @@ class GraphsPlugins:
         self._frontends: dict[str, "Frontend"] = {}
         self._hardware: dict[str, HardwareEntry] = {}
         self.aliases: dict[str, str] = {}
-        self._mappers: dict[str, tuple[type["Mapper"], str]] = {}
+        self._mappers = LazyMappers(self)
         self._models: dict[str, tuple["ZooEntry", str]] = {}
         self._tools: dict[str, tuple[Any, str]] = {}
         self._runners: dict[str, tuple[Any, str]] = {}
@@ -152,6 +207,7 @@ class GraphsPlugins:
         self._collected: set[str] = set()
         self._pending: list[tuple[str, str, str, Any]] = []   # (name, dist, version, entry point) not imported yet
         self._builtins_wanted = builtins        # core's commands: registered when commands are collected
+        self._index: HookIndex | None = None
 
     # --- loading -------------------------------------------------------------------------------
     def _add_builtins(self) -> None:
@@ -186,9 +242,18 @@ class GraphsPlugins:
         if allowed is not None:
             self.unknown_requested = sorted(allowed - seen)
 
-    def _import_pending(self) -> None:
-        pending, self._pending = self._pending, []
-        for name, _dist, _version, ep in pending:
+    def _import_pending(self, hook: str | None = None) -> None:
+        """Import the listed plugins that may implement ``hook`` (all of them when ``hook`` is None or
+        the hook index does not know a module)."""
+        if self._index is None:
+            self._index = HookIndex()
+        keep = []
+        for item in self._pending:
+            name, _dist, _version, ep = item
+            known = self._index.hooks(name, ep) if hook is not None else None
+            if known is not None and f"graphs_register_{hook}" not in known:
+                keep.append(item)           # certainly not needed for this hook: stays unimported
+                continue
             info = self._infos[name]
             try:
                 obj = ep.load()
@@ -198,6 +263,10 @@ class GraphsPlugins:
                 info.status, info.errors = "failed", [f"import failed: {type(e).__name__}: {_one_line(e)}"]
                 continue
             self.add_plugin(obj, name, info)
+            if info.status == "ok":
+                self._index.record(name, ep, info.hooks)
+        self._pending = keep
+        self._index.save()
 
     def add_plugin(self, obj: Any, name: str, info: PluginInfo | None = None) -> PluginInfo:
         """Register a plugin object (module or instance with hookimpls) under ``name``."""
@@ -226,7 +295,7 @@ class GraphsPlugins:
                 self.collect("op_kinds")
             if h == "commands":
                 self._add_builtins()
-            self._import_pending()
+            self._import_pending(h)
             self._collected.add(h)
             caller = getattr(self.pm.hook, f"graphs_register_{h}")
             impls = caller.get_hookimpls()     # pluggy: last registered first
@@ -271,8 +340,10 @@ class GraphsPlugins:
     # --- the registries, each collected on first use ---------------------------------------------
     @property
     def plugins(self) -> dict[str, PluginInfo]:
-        """Every plugin with its status, after every hook was collected (``graphs plugins list``)."""
+        """Every plugin with its status, after every hook was collected and every lazily named family
+        engine imported and checked (``graphs plugins list``)."""
         self.collect()
+        self._mappers.resolve_all()
         return self._infos
 
     @property
@@ -300,7 +371,7 @@ class GraphsPlugins:
         return self._hardware
 
     @property
-    def mappers(self) -> dict[str, tuple[type["Mapper"], str]]:
+    def mappers(self) -> LazyMappers:
         self.collect("mappers")
         return self._mappers
 
@@ -388,11 +459,17 @@ class GraphsPlugins:
             self.aliases[a] = entry.id
         return entry.id
 
-    def _add_mappers(self, plugin: str, family: str, mapper_cls: type) -> str:
-        from graphs.mapper import check_mapper_class
-        check_mapper_class(mapper_cls, family, plugin)
+    def _add_mappers(self, plugin: str, family: str, mapper_cls: type | str) -> str:
+        """``mapper_cls``: the Mapper subclass (checked now) or ``"module:Class"`` (checked on first use)."""
+        if isinstance(mapper_cls, str):
+            if ":" not in mapper_cls:
+                raise RegistrationError(f"plugin {plugin!r}: family {family!r} engine {mapper_cls!r} is not "
+                                        "'module:Class'")
+        else:
+            from graphs.mapper import check_mapper_class
+            check_mapper_class(mapper_cls, family, plugin)
         self._claim("mapper family", family, plugin)
-        self._mappers[family] = (mapper_cls, plugin)
+        dict.__setitem__(self._mappers, family, (mapper_cls, plugin))
         return family
 
     def _add_models(self, plugin: str, entry: "ZooEntry") -> str:
@@ -504,6 +581,96 @@ class GraphsPlugins:
     def failed(self) -> list[PluginInfo]:
         """Plugins that failed in what was loaded or collected so far (no hook is collected for this)."""
         return [p for p in self._infos.values() if p.status != "ok"]
+
+
+class HookIndex:
+    """Which hooks each entry-point module implements, cached on disk so a command imports only the
+    plugins it needs (``graphs --help`` imports the few that add commands, not 40 device packages).
+
+    An entry is keyed by the entry point (name, target, distribution, version) and stamped with the
+    size and modification time of the module's file, found without importing it; any change
+    re-imports that module. ``$GRAPHS_CACHE_DIR/plugin-hooks.json`` (default ``~/.cache/graphs``);
+    ``GRAPHS_HOOK_INDEX=0`` turns it off (every plugin is imported on the first question).
+    """
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        self.path = _cache_dir() / "plugin-hooks.json"
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.dirty = False
+        self.on = os.environ.get("GRAPHS_HOOK_INDEX", "1").strip() not in ("0", "false", "no", "off")
+        if self.on:
+            try:
+                import json
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if data.get("version") == self.VERSION and isinstance(data.get("entries"), dict):
+                    self.entries = data["entries"]
+            except (OSError, ValueError):
+                pass
+
+    @staticmethod
+    def key(name: str, ep: Any) -> str:
+        dist = ep.dist.name if ep.dist else ""
+        return f"{name}={ep.value}@{dist}=={ep.dist.version if ep.dist else ''}"
+
+    @staticmethod
+    def stamp(ep: Any) -> list[int] | None:
+        import importlib.util
+        try:
+            top, _, rest = ep.module.partition(".")
+            spec = importlib.util.find_spec(top)
+            if spec is None:
+                return None
+            if rest:
+                locs = list(spec.submodule_search_locations or [])
+                if not locs:
+                    return None
+                f = Path(locs[0], *rest.split(".")).with_suffix(".py")
+                if not f.is_file():
+                    f = Path(locs[0], *rest.split("."), "__init__.py")
+            else:
+                f = Path(spec.origin or "")
+            st = f.stat()
+            return [st.st_mtime_ns, st.st_size]
+        except (ImportError, OSError, ValueError, AttributeError):
+            return None
+
+    def hooks(self, name: str, ep: Any) -> set[str] | None:
+        """The hooks the module implements, if the index knows them for its current file; else None."""
+        if not self.on:
+            return None
+        e = self.entries.get(self.key(name, ep))
+        if e is None or e.get("stamp") is None or e.get("stamp") != self.stamp(ep):
+            return None
+        return set(e.get("hooks", ()))
+
+    def record(self, name: str, ep: Any, hooks: Iterable[str]) -> None:
+        if not self.on:
+            return
+        self.entries[self.key(name, ep)] = {"stamp": self.stamp(ep), "hooks": sorted(hooks)}
+        self.dirty = True
+
+    def save(self) -> None:
+        if not (self.on and self.dirty):
+            return
+        import json
+        import tempfile
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".plugin-hooks.", suffix=".tmp", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"version": self.VERSION, "entries": self.entries}, fh)
+            os.replace(tmp, self.path)
+            self.dirty = False
+        except OSError:
+            pass   # a read-only cache: import every plugin next time, nothing else changes
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("GRAPHS_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "graphs")
+    return Path(base)
 
 
 def _one_line(e: BaseException) -> str:

@@ -27,7 +27,7 @@ def graph_from_module(module: torch.nn.Module, args: Sequence[Any] | torch.Tenso
     """
     if isinstance(args, torch.Tensor):
         args = (args,)
-    info = {"tracer": TRACERS.get(tracer, tracer), "torch": torch.__version__, **(meta or {})}
+    info = {"tracer": TRACERS.get(tracer, tracer), "torch": str(torch.__version__), **(meta or {})}
     if tracer == "dispatch":
         from graphs_frontend_fx.recorder import record_module
         return record_module(module, tuple(args), kwargs, name=name, meta=info)

@@ -10,5 +10,4 @@ from graphs import hookimpl
 @hookimpl
 def graphs_register_mappers(register: Callable[..., None]) -> None:
     """Register :class:`~graphs_mappers_accel.mapper.AccelMapper` for family ``accel``."""
-    from graphs_mappers_accel.mapper import AccelMapper
-    register("accel", AccelMapper)
+    register("accel", "graphs_mappers_accel.mapper:AccelMapper")     # imported (and checked) on first use

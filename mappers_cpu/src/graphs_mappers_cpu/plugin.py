@@ -11,9 +11,7 @@ from graphs.errors import GraphsError
 @hookimpl
 def graphs_register_mappers(register: Callable[..., None]) -> None:
     """Register :class:`~graphs_mappers_cpu.mapper.CPUMapper` for family ``cpu``."""
-    from graphs_mappers_cpu.mapper import CPUMapper
-
-    register("cpu", CPUMapper)
+    register("cpu", "graphs_mappers_cpu.mapper:CPUMapper")     # imported (and checked) on first use
 
 
 @hookimpl

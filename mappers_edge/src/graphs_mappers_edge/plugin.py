@@ -10,5 +10,4 @@ from graphs import hookimpl
 @hookimpl
 def graphs_register_mappers(register: Callable[..., None]) -> None:
     """Register :class:`~graphs_mappers_edge.mapper.EdgeMapper` for family ``edge``."""
-    from graphs_mappers_edge.mapper import EdgeMapper
-    register("edge", EdgeMapper)
+    register("edge", "graphs_mappers_edge.mapper:EdgeMapper")     # imported (and checked) on first use

@@ -10,8 +10,7 @@ from graphs import hookimpl
 @hookimpl
 def graphs_register_mappers(register: Callable[..., None]) -> None:
     """Register :class:`~graphs_mappers_gpu.mapper.GPUMapper` for family ``gpu``."""
-    from graphs_mappers_gpu.mapper import GPUMapper
-    register("gpu", GPUMapper)
+    register("gpu", "graphs_mappers_gpu.mapper:GPUMapper")     # imported (and checked) on first use
 
 
 @hookimpl

@@ -210,20 +210,81 @@ def parse_spec(data: Any, origin: str = "<spec>") -> HardwareSpec:
         raise SpecError(f"{origin}: {first_error(e)}") from None
 
 
+MAX_YAML_BYTES = 4 * 2**20          # a spec or calibration is a few KB; anything near this is not one
+MAX_YAML_NODES = 200_000            # values after alias expansion (a "billion laughs" file stops here)
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: 8x faster
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe YAML that refuses duplicate keys (the last would silently win)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                dup = key in seen
+            except TypeError:
+                continue
+            if dup:
+                mark = key_node.start_mark
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def count_nodes(data: Any, limit: int = MAX_YAML_NODES) -> int:
+    """Values in ``data`` counted as if aliases were expanded; stops (ValueError) past ``limit``."""
+    n = 0
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        n += 1
+        if n > limit:
+            raise ValueError(f"more than {limit} values (an alias bomb?)")
+        if isinstance(v, Mapping):
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+    return n
+
+
 def read_yaml(path: str | Path, what: str = "spec") -> Any:
-    """Parse a YAML file; unreadable or malformed files are one-line SpecErrors (with line and column)."""
+    """Parse a YAML file; unreadable, oversized, non-regular or malformed files, duplicate keys and
+    alias bombs are one-line SpecErrors (with line and column where there is one)."""
+    import stat as _stat
     p = Path(str(path))
     try:
-        text = p.read_text(encoding="utf-8")
+        st = p.stat()
     except OSError as e:
         raise SpecError(f"{p}: cannot read {what} ({e.strerror or e})") from None
+    if not _stat.S_ISREG(st.st_mode):
+        raise SpecError(f"{p}: not a regular file (a {what} is a YAML file)")
+    if st.st_size > MAX_YAML_BYTES:
+        raise SpecError(f"{p}: {st.st_size} bytes is too large for a {what} (limit {MAX_YAML_BYTES})")
     try:
-        return yaml.safe_load(text)
+        with open(p, "rb") as fh:
+            raw = fh.read(MAX_YAML_BYTES + 1)
+        text = raw.decode("utf-8")
+    except OSError as e:
+        raise SpecError(f"{p}: cannot read {what} ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{p.name}: not UTF-8 text (byte {e.start})") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise SpecError(f"{p.name}: malformed YAML{where}: {problem}") from None
+    except RecursionError:
+        raise SpecError(f"{p.name}: YAML nested too deeply") from None
+    try:
+        count_nodes(data)
+    except ValueError as e:
+        raise SpecError(f"{p.name}: {e}") from None
+    return data
 
 
 def load_spec(path: str | Path) -> HardwareSpec:

@@ -75,6 +75,12 @@ def build(spec: Spec, options: LoadOptions) -> Graph:
 
 @functools.lru_cache(maxsize=64)
 def _build_cached(spec: Spec, batch: int, seq_len: int | None, shapes: tuple) -> Graph:
+    from graphs_frontend_fx.zoo.trace_cache import cached
+    parts = (spec.name, spec.module, repr(sorted(spec.meta.items())), batch, seq_len, shapes)
+    return cached(parts, lambda: _trace(spec, batch, seq_len, shapes))
+
+
+def _trace(spec: Spec, batch: int, seq_len: int | None, shapes: tuple) -> Graph:
     from graphs_frontend_fx.api import graph_from_module
 
     options = LoadOptions(batch=batch, seq_len=seq_len, input_shapes=dict(shapes))
