@@ -14,7 +14,7 @@
    single-GPU rows of the same model, from specs and the GPU engine (nothing fitted on them).
 
 ``--write-calibrations`` also writes the kernel-time calibrations the serving model uses under the
-``graph`` runtime (core/src/graphs/llm/calibrations/<device>.yaml), fitted on every VIDUR model.
+``graph`` runtime (services/llm/src/graphs_llm/calibrations/<device>.yaml), fitted on every VIDUR model.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def write_calibrations(data: Path, gp) -> None:
     import yaml
     from graphs_llm.accuracy import fit_vidur_calibration
     from graphs_llm.vidur import GPU_HARDWARE
-    out = ROOT / "core" / "src" / "graphs" / "llm" / "calibrations"
+    out = ROOT / "services" / "llm" / "src" / "graphs_llm" / "calibrations"
     out.mkdir(parents=True, exist_ok=True)
     for gpu, hw in GPU_HARDWARE.items():
         cal = fit_vidur_calibration(data, gpu, gp)

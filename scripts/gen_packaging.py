@@ -46,8 +46,11 @@ def device_files(folder: Path) -> dict[Path, str]:
     hw_id, family = spec["id"], spec["family"]
     if folder.name != hw_id or pkg_dirs[0].name != package_name(hw_id):
         raise SystemExit(f"{folder}: folder and package must be named after the spec id {hw_id!r}")
-    values = {"id": hw_id, "name": spec["name"], "family": family, "package": package_name(hw_id),
-              "engine": ENGINE.get(family, f"graphs-mappers-{family}"), "version": "0.1.0"}
+    import json
+    name = spec["name"]
+    values = {"id": hw_id, "name": name, "family": family, "package": package_name(hw_id),
+              "engine": ENGINE.get(family, f"graphs-mappers-{family}"), "version": "0.1.0",
+              "name_toml": json.dumps(name)[1:-1], "name_py": repr(name)[1:-1].replace('"', '\\"')}
     return {folder / "pyproject.toml": Template((TEMPLATES / "pyproject.toml.tmpl").read_text()).substitute(values),
             pkg_dirs[0] / "__init__.py": Template((TEMPLATES / "__init__.py.tmpl").read_text()).substitute(values)}
 

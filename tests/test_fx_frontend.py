@@ -120,7 +120,7 @@ def bare():
 
 
 @pytest.mark.parametrize("body, ref_attr, message", [
-    ("def make():\n    raise ValueError('boom\\nsecond line')\n", "make", "the factory raised ValueError: boom second line"),
+    ("def make():\n    raise ValueError('boom\\nsecond line')\n", "make", "calling the factory failed: ValueError: boom second line"),
     ("import not_a_module_anywhere\n", "make", "importing model.py failed: ModuleNotFoundError"),
     ("def make():\n    return 42\n", "make", "factory returned int; expected an nn.Module"),
     ("x = 3\n", "make", "model.py defines no 'make'"),

@@ -20,7 +20,6 @@ import datetime
 import json
 import math
 import os
-import re
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

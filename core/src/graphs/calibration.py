@@ -99,7 +99,8 @@ class Overhead(_M):
 
 
 class Calibration(_M):
-    schema_version: int = CALIBRATION_SCHEMA_VERSION
+    schema_version: int = Field(CALIBRATION_SCHEMA_VERSION, ge=1, le=CALIBRATION_SCHEMA_VERSION,
+                                description="calibration format version; a newer one is refused")
     device: str
     source: str = Field(description="what was fitted: store/data set, runtime, versions, date")
     runtime: str = ""

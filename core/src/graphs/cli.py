@@ -35,12 +35,98 @@ def build_app(gp: Any) -> Any:
             raise typer.Exit(0)
 
     gp.collect("commands")
-    for name, (cmd, _plugin) in gp.commands.items():
+    for name, (cmd, plugin) in gp.commands.items():
+        builtin = gp._infos.get(plugin) is not None and gp._infos[plugin].builtin
         if isinstance(cmd, typer.Typer):
+            if not builtin:
+                for info in cmd.registered_commands:
+                    info.callback = _contained(info.callback, plugin, f"{name} {info.name or ''}".strip())
             app.add_typer(cmd, name=name)
         else:
-            app.command(name)(cmd)
+            app.command(name)(cmd if builtin else _contained(cmd, plugin, name))
     return app
+
+
+class PluginError(GraphsError):
+    """A plugin's own code failed (a bug there, not the user's input): one line naming the plugin."""
+
+    exit_code = 1
+
+
+def _contained(fn: Any, plugin: str, command: str) -> Any:
+    """``fn`` with anything it raises (but a user error, an exit, or a real Ctrl-C) reported as the
+    plugin's failure in one line."""
+    import functools
+
+    import typer
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (GraphsError, typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            if _interrupted:
+                raise
+            raise PluginError(f"plugin {plugin!r}, command {command!r}: raised KeyboardInterrupt") from None
+        except SystemExit as e:
+            if isinstance(e.__context__, BrokenPipeError) or _stdout_closed():   # `graphs ... | head`
+                raise
+            raise PluginError(f"plugin {plugin!r}, command {command!r}: called sys.exit({e.code!r})") from None
+        except BrokenPipeError:
+            raise
+        except Exception as e:
+            msg = " ".join(str(e).split())
+            raise PluginError(f"plugin {plugin!r}, command {command!r} failed: {type(e).__name__}: {msg}") from None
+
+    return run
+
+
+def _stdout_closed() -> bool:
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        return True
+    except OSError:
+        return True
+    return False
+
+
+# --- signals: SIGTERM and SIGHUP end a command like Ctrl-C (what was measured is kept) -------------
+_interrupted = False
+
+
+def _install_signal_handlers() -> None:
+    import signal
+
+    def handler(signum: int, frame: Any) -> None:
+        global _interrupted
+        _interrupted = True
+        raise KeyboardInterrupt
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            signal.signal(sig, handler)
+        except (ValueError, OSError):   # not the main thread (embedded use): leave the defaults
+            pass
+
+
+NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+
+
+def _check_finite_arguments(args: list[str]) -> None:
+    """A number option given as nan or inf is refused before any command runs (a NaN rate would
+    make a simulation loop forever; an infinite size would overflow)."""
+    for i, a in enumerate(args):
+        opt, eq, value = a.partition("=")
+        if eq and opt.startswith("--") and value.strip().lower() in NON_FINITE:
+            raise GraphsError(f"{opt} {value}: not a finite number")
+        if a.startswith("-") and i + 1 < len(args) and args[i + 1].strip().lower() in NON_FINITE:
+            raise GraphsError(f"{a} {args[i + 1]}: not a finite number")
 
 
 def warn_failed_plugins(gp: Any) -> None:
@@ -67,8 +153,23 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args == ["--version"]:
         sys.stdout.write(f"graphs {__version__}\n")
         return 0
+    global _interrupted
+    _interrupted = False
+    if argv is None:                     # the console script (not an in-process call from a test or API)
+        _install_signal_handlers()       # (graphs._entry installed plain ones already; these also set the flag)
     try:
+        _check_finite_arguments(args)
         return _run(args)
+    except SystemExit as e:
+        if isinstance(e.__context__, BrokenPipeError):    # rich's console ends a closed pipe this way
+            return 141
+        raise
+    except BrokenPipeError:      # the reader went away (`| head`): stop quietly, as other CLI tools do
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+        return 141
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130

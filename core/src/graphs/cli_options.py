@@ -41,8 +41,10 @@ OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write
 StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Results store (default $GRAPHS_STORE or ~/.local/share/graphs/results.sqlite).")]
 CalibrationOpt = Annotated[Optional[Path], typer.Option("--calibration", help="Use this calibration file (default: yours from `graphs calibrate`, else the device's own).")]
 PrecisionOpt = Annotated[Optional[str], typer.Option("--precision", help="Run at this precision (fp32, tf32, bf16, fp16, fp8, int8 ...).")]
-BatchOpt = Annotated[int, typer.Option("--batch", min=1, help="Batch size.")]
-SeqLenOpt = Annotated[Optional[int], typer.Option("--seq-len", min=1, help="Sequence length for sequence models.")]
+MAX_BATCH = 2**31 - 1
+MAX_SEQ = 2**24
+BatchOpt = Annotated[int, typer.Option("--batch", min=1, max=MAX_BATCH, help="Batch size.")]
+SeqLenOpt = Annotated[Optional[int], typer.Option("--seq-len", min=1, max=MAX_SEQ, help="Sequence length for sequence models.")]
 InputShapeOpt = Annotated[Optional[List[str]], typer.Option("--input-shape", help="NAME=1x3x224x224 (repeatable).")]
 KernelsOpt = Annotated[int, typer.Option("--kernels", min=0, help="Show the N slowest kernels in table output (0: none).")]
 ModelArg = Annotated[str, typer.Argument(help="Zoo name, .onnx/.tflite path, or path/to/file.py:factory.")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Callable, Mapping, Protocol, runtime_checkable
 
 from graphs.errors import FrontendError, UnknownModelError
 from graphs.ir import Graph
@@ -27,12 +27,14 @@ class LoadOptions:
     :param seq_len: sequence length for sequence models.
     :param input_shapes: explicit input shapes by name (binds dynamic dims).
     :param device: ``meta`` (default: shapes only, no weights) or ``cpu``.
+    :param timeout_s: longest a model file's own code may run (import, factory, trace); None: no limit.
     """
 
     batch: int = 1
     seq_len: int | None = None
     input_shapes: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     device: str = "meta"
+    timeout_s: float | None = 600.0
 
 
 @runtime_checkable
@@ -86,29 +88,70 @@ def load_model(ref: str, options: LoadOptions, plugins: "GraphsPlugins") -> Grap
         p = Path(path_part)
         if not p.is_file():
             raise FrontendError(f"{path_part}: no such file")
-        return _frontend_for_python(plugins).load(ref, options)
+        return _contained_load(_frontend_for_python(plugins), ref, options)
     p = Path(ref)
-    if p.exists():
+    try:
+        exists = p.exists()
+    except OSError as e:      # e.g. a name longer than the file system allows
+        raise FrontendError(f"{ref[:80]}{'...' if len(ref) > 80 else ''}: {e.strerror or e}") from None
+    if exists:
         if p.is_dir():
             raise FrontendError(f"{ref}: is a directory, not a model file")
+        if not p.is_file():
+            raise FrontendError(f"{ref}: not a regular file (a FIFO or device is not a model file)")
         try:
             with p.open("rb") as fh:
                 head = fh.read(64)
         except OSError as e:
             raise FrontendError(f"{ref}: cannot read ({e.strerror or e})") from None
+        broken = []
         for fe in plugins.frontends.values():
-            if fe.sniff(p, head):
-                return fe.load(ref, options)
+            try:
+                ok = fe.sniff(p, head)
+            except BaseException as e:           # a frontend's bug must not stop the others
+                from graphs.plugins import _real_interrupt
+                if _real_interrupt(e):
+                    raise
+                broken.append(f"{fe.name}: {type(e).__name__}")
+                continue
+            if ok:
+                return _contained_load(fe, ref, options)
         names = ", ".join(getattr(f, "description", f.name) for f in plugins.frontends.values()) or "no frontends installed"
-        raise FrontendError(f"{ref}: not a recognised model file (tried: {names})")
+        extra = f"; frontends that failed to check it: {', '.join(broken)}" if broken else ""
+        raise FrontendError(f"{ref}: not a recognised model file (tried: {names}){extra}")
     entry = plugins.find_model(ref)
     if entry is not None:
-        return entry.build(options)
+        return _contained_call(lambda: entry.build(options), f"zoo model {entry.name!r}")
     close = difflib.get_close_matches(ref, plugins.model_names(), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else "; see `graphs zoo list`"
     if ref.endswith((".onnx", ".tflite", ".py", ".pt")):
         raise UnknownModelError(f"{ref}: no such file")
     raise UnknownModelError(f"unknown model {ref!r}: not a zoo name or an existing file{hint}")
+
+
+def _contained_load(fe: Frontend, ref: str, options: LoadOptions) -> Graph:
+    return _contained_call(lambda: fe.load(ref, options), f"the {fe.name} frontend")
+
+
+def _contained_call(fn: Callable[[], Graph], who: str) -> Graph:
+    """``fn()``: a user error passes through; any other failure of plugin code is one line naming it."""
+    try:
+        return fn()
+    except FrontendError:
+        raise
+    except BaseException as e:
+        from graphs.errors import GraphsError
+        from graphs.plugins import _real_interrupt
+        if isinstance(e, GraphsError) or _real_interrupt(e):
+            raise
+        if isinstance(e, MemoryError):
+            raise FrontendError(f"{who}: ran out of memory loading the model") from None
+        if isinstance(e, RecursionError):
+            raise FrontendError(f"{who}: the model nests too deeply") from None
+        if isinstance(e, SystemExit):
+            raise FrontendError(f"{who}: the model code called sys.exit({e.code!r})") from None
+        msg = " ".join(str(e).split())[:300]
+        raise FrontendError(f"{who} failed: {type(e).__name__}: {msg}") from None
 
 
 def _frontend_for_python(plugins: "GraphsPlugins") -> Frontend:

@@ -134,3 +134,22 @@ def print_renderables(renderables: Iterable[Any], path: Path | str | None = None
             con.print(r)
         return
     write_output(render_text(renderables, width), path)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, ±inf: unknown or undefined) as ``None`` — JSON has
+    no NaN — and tuples as lists; dataclass-like objects are left to ``default=str``."""
+    import math
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def to_json(value: Any, indent: int | None = 2) -> str:
+    """Strict JSON (``allow_nan=False``) of ``value`` after :func:`jsonable`: unknown numbers are null."""
+    import json
+    return json.dumps(jsonable(value), indent=indent, default=str, allow_nan=False)

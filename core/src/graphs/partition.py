@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from graphs.ir import Graph, Node, TensorSpec
+from graphs.ir import Graph, Node
 from graphs.ops.registry import Category, OpCost, OpRegistry
 
 EPILOGUE = {Category.ELEMENTWISE, Category.NORM}

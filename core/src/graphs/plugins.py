@@ -151,9 +151,9 @@ class LazyMappers(dict):
         try:
             cls = getattr(importlib.import_module(module), attr)
             check_mapper_class(cls, family, plugin)
-        except (KeyboardInterrupt, SystemExit):
-            raise
         except BaseException as e:
+            if _real_interrupt(e):
+                raise
             dict.__delitem__(self, family)
             info = self._owner._infos.setdefault(plugin, PluginInfo(plugin))
             info.status = "failed"
@@ -257,9 +257,9 @@ class GraphsPlugins:
             info = self._infos[name]
             try:
                 obj = ep.load()
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except BaseException as e:  # a broken plugin must not break the rest
+            except BaseException as e:  # a broken plugin must not break the rest (sys.exit in it included)
+                if _real_interrupt(e):
+                    raise
                 info.status, info.errors = "failed", [f"import failed: {type(e).__name__}: {_one_line(e)}"]
                 continue
             self.add_plugin(obj, name, info)
@@ -310,9 +310,9 @@ class GraphsPlugins:
         staged: list[tuple] = []
         try:
             impl.function(register=lambda *a, **k: staged.append((a, k)))
-        except (KeyboardInterrupt, SystemExit):
-            raise
         except BaseException as e:
+            if _real_interrupt(e):
+                raise
             info.status = "failed" if not info.registered else "partial"
             info.errors.append(f"graphs_register_{hook} raised {type(e).__name__}: {_one_line(e)}")
             return
@@ -671,6 +671,23 @@ def _cache_dir() -> Path:
     base = os.environ.get("GRAPHS_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "graphs")
     return Path(base)
+
+
+def _real_interrupt(e: BaseException) -> bool:
+    """A KeyboardInterrupt that a signal raised (the user's Ctrl-C, SIGTERM), not one a plugin raised."""
+    if not isinstance(e, KeyboardInterrupt):
+        return False
+    try:
+        from graphs import cli
+        return bool(cli._interrupted) or not _handlers_installed()
+    except Exception:
+        return True
+
+
+def _handlers_installed() -> bool:
+    import signal
+    h = signal.getsignal(signal.SIGINT)
+    return getattr(h, "__module__", "") == "graphs.cli"
 
 
 def _one_line(e: BaseException) -> str:

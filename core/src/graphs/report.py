@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any, Iterable, Sequence
 
 from rich.console import Console
@@ -12,6 +11,7 @@ from rich.table import Table
 
 from graphs.fmt import fmt_si
 from graphs.results import EstimationResult
+from graphs.output import to_json
 
 
 def _pct(x: float) -> str:
@@ -105,7 +105,7 @@ def kernel_table(result: EstimationResult, top: int) -> Table:
 
 
 def results_json(results: Sequence[EstimationResult], breakdown: bool = True) -> str:
-    return json.dumps([r.to_dict(breakdown) for r in results], indent=2, default=str)
+    return to_json([r.to_dict(breakdown) for r in results])
 
 
 CSV_FIELDS = ("model", "hardware", "precision", "latency_s", "low_s", "high_s", "confidence", "flops", "bytes",

@@ -5,6 +5,12 @@
   stored whole or not at all.
 * Concurrent writers lose nothing: WAL journal, a busy timeout, ``BEGIN IMMEDIATE``.
 * Path: ``--store PATH``, else ``$GRAPHS_STORE``, else ``~/.local/share/graphs/results.sqlite``.
+* Nothing that is not a graphs store is ever changed: a file that is not SQLite, or a SQLite
+  database of another application (tables of its own, or a ``user_version`` graphs did not set),
+  is refused before any write — no table is added, no pragma set, the journal mode untouched.
+  ``readonly=True`` (export, calibrate, validate) opens the file read-only: even a graphs store
+  is not migrated or switched to WAL. A store opened for writing is checked writable before
+  anything is measured. Rows that cannot be read back are reported in ``skipped``, not fatal.
 
 A *measurement* is one timed thing (a kernel with its shapes, or a whole model) on one device
 with one runtime: statistics over repeats, plus optional energy. Rows record device,
@@ -22,7 +28,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from graphs.errors import GraphsError
 
@@ -130,33 +136,69 @@ class StoredMeasurement:
         return row
 
 
-class ResultsStore:
-    """A SQLite file of runs and measurements."""
+OUR_TABLES = {"runs", "measurements"}
 
-    def __init__(self, path: str | Path | None = None) -> None:
+
+class ResultsStore:
+    """A SQLite file of runs and measurements (see the module doc for what is never changed)."""
+
+    def __init__(self, path: str | Path | None = None, *, readonly: bool = False) -> None:
         self.path = Path(path) if path else default_store_path()
+        self.readonly = readonly
+        self.skipped: list[str] = []
+        if readonly and not self.path.is_file():
+            raise GraphsError(f"no results store at {self.path} (measure first: `graphs benchmark`)")
+        if self.path.exists() and not self.path.is_file():
+            raise GraphsError(f"{self.path}: not a regular file, so not a results store")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+            if readonly:
+                self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0,
+                                           isolation_level=None)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
         except (OSError, sqlite3.Error) as e:
             raise GraphsError(f"cannot open results store {self.path}: {e}") from None
         self._db.row_factory = sqlite3.Row
         try:
             self._db.execute("PRAGMA busy_timeout = 30000")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._migrate()
+            self._check_and_migrate()
+            if not readonly:
+                self._db.execute("PRAGMA foreign_keys = ON")
+                self._db.execute("PRAGMA journal_mode = WAL")
         except sqlite3.DatabaseError as e:
             self._db.close()
             raise GraphsError(f"{self.path} is not a graphs results store ({e})") from None
+        except GraphsError:
+            self._db.close()
+            raise
 
-    def _migrate(self) -> None:
+    def _check_and_migrate(self) -> None:
+        """Refuse (before any write) what is not a graphs store; create or migrate ours."""
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if version > SCHEMA_VERSION:
             raise GraphsError(f"{self.path} has schema v{version}; this graphs reads up to v{SCHEMA_VERSION} — upgrade graphs")
-        if version < SCHEMA_VERSION:  # v0 (new file) -> v1; later versions add steps here
+        if version == 0 and tables:
+            raise GraphsError(f"{self.path} is a SQLite database of another application (tables: "
+                              f"{', '.join(sorted(tables)[:5])}); not touching it — give another --store")
+        if version >= 1 and not OUR_TABLES <= tables:
+            raise GraphsError(f"{self.path}: user_version {version} but no graphs tables; not a graphs results store")
+        if version < SCHEMA_VERSION:  # v0 (new, empty file) -> v1; later versions add steps here
+            if self.readonly:
+                raise GraphsError(f"{self.path} is empty: no measurements to read")
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def check_writable(self) -> None:
+        """Fail now (one line) if a batch could not be stored — before anything is measured."""
+        if self.readonly:
+            raise GraphsError(f"{self.path} was opened read-only")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("ROLLBACK")
+        except sqlite3.Error as e:
+            raise GraphsError(f"cannot write to results store {self.path}: {e}") from None
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -214,14 +256,18 @@ class ResultsStore:
         sql += " ORDER BY m.id"
         out = []
         for row in self._db.execute(sql, args):
-            run = Run(row["device"], row["runtime"], row["source"], json.loads(row["software"]),
-                      json.loads(row["host"]), row["notes"])
-            m = Measurement(
-                level=row["level"], name=row["name"], median_s=row["median_s"], repeats=row["repeats"],
-                op_kind=row["op_kind"], precision=row["precision"], shapes=json.loads(row["shapes"]),
-                params=json.loads(row["params"]), threads=row["threads"], mean_s=row["mean_s"], std_s=row["std_s"],
-                min_s=row["min_s"], max_s=row["max_s"], energy_j=row["energy_j"], avg_power_w=row["avg_power_w"],
-                extra=json.loads(row["extra"]))
+            try:
+                run = Run(row["device"], row["runtime"], row["source"], json.loads(row["software"]),
+                          json.loads(row["host"]), row["notes"])
+                m = Measurement(
+                    level=row["level"], name=row["name"], median_s=row["median_s"], repeats=row["repeats"],
+                    op_kind=row["op_kind"], precision=row["precision"], shapes=json.loads(row["shapes"]),
+                    params=json.loads(row["params"]), threads=row["threads"], mean_s=row["mean_s"],
+                    std_s=row["std_s"], min_s=row["min_s"], max_s=row["max_s"], energy_j=row["energy_j"],
+                    avg_power_w=row["avg_power_w"], extra=json.loads(row["extra"]))
+            except (ValueError, TypeError) as e:   # a row another tool wrote badly: report, skip, go on
+                self.skipped.append(f"measurement {row['id']}: {' '.join(str(e).split())}")
+                continue
             out.append(StoredMeasurement(row["id"], run, row["run_id"], m))
         return out
 
@@ -246,7 +292,7 @@ class ResultsStore:
     def export(self, fmt: str = "csv", **filters: Any) -> str:
         rows = [s.to_row() for s in self.query(**filters)]
         if fmt == "json":
-            return json.dumps(rows, indent=2)
+            return json.dumps(rows, indent=2, default=str, allow_nan=False)
         if fmt != "csv":
             raise GraphsError(f"unknown export format {fmt!r} (csv or json)")
         buf = io.StringIO()

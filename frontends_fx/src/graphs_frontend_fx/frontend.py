@@ -11,8 +11,9 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import sys
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from graphs.errors import FrontendError, GraphsError
 from graphs.frontends import LoadOptions
@@ -36,10 +37,63 @@ def import_file(path: Path, ref: str) -> Any:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as e:
+    except BaseException as e:
         sys.modules.pop(name, None)
-        raise FrontendError(f"{ref}: importing {path.name} failed: {type(e).__name__}: {_one_line(e)}") from e
+        _reraise_user_code(e, ref, f"importing {path.name}")
     return module
+
+
+def _reraise_user_code(e: BaseException, ref: str, doing: str) -> None:
+    """What a model file's code raised, as one line (a real Ctrl-C passes through)."""
+    from graphs.plugins import _real_interrupt
+    if isinstance(e, GraphsError) or _real_interrupt(e):
+        raise e
+    if isinstance(e, SystemExit):
+        raise FrontendError(f"{ref}: {doing}: the model code called sys.exit({e.code!r})") from None
+    if isinstance(e, ModelTimeout):
+        raise FrontendError(f"{ref}: {doing}: the model code did not finish within {e.args[0]:g} s "
+                            "(--timeout)") from None
+    if isinstance(e, MemoryError):
+        raise FrontendError(f"{ref}: {doing}: the model code ran out of memory") from None
+    raise FrontendError(f"{ref}: {doing} failed: {type(e).__name__}: {_one_line(e)}") from None
+
+
+class ModelTimeout(BaseException):
+    """Raised inside user code when ``LoadOptions.timeout_s`` runs out (a BaseException, so a model's
+    ``except Exception`` cannot swallow it)."""
+
+
+@contextmanager
+def user_code(path: Path, timeout_s: float | None) -> Iterator[None]:
+    """Run a model file's code as ``python file.py`` would see it — its folder first on ``sys.path`` —
+    but with its prints sent to stderr (stdout may carry JSON) and, in the main thread, a time limit."""
+    import signal
+    import threading
+
+    folder = str(path.resolve().parent)
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    timer = timeout_s and timeout_s > 0 and threading.current_thread() is threading.main_thread() \
+        and hasattr(signal, "setitimer")
+    old = None
+    if timer:
+        def expire(signum: int, frame: Any) -> None:
+            raise ModelTimeout(timeout_s)
+        old = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, float(timeout_s))
+    try:
+        with redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        if added:
+            try:
+                sys.path.remove(folder)
+            except ValueError:
+                pass
 
 
 def _call_factory(factory: Any, options: LoadOptions, ref: str) -> Any:
@@ -58,10 +112,8 @@ def _call_factory(factory: Any, options: LoadOptions, ref: str) -> Any:
     try:
         with torch.device(options.device or "meta"):
             return factory(**kwargs)
-    except GraphsError:
-        raise
-    except Exception as e:
-        raise FrontendError(f"{ref}: the factory raised {type(e).__name__}: {_one_line(e)}") from e
+    except BaseException as e:
+        _reraise_user_code(e, ref, "calling the factory")
 
 
 def _forward_params(module: Any) -> list[str]:
@@ -154,12 +206,17 @@ class FxFrontend:
         path = Path(path_part)
         if not path.is_file():
             raise FrontendError(f"{path_part}: no such file")
-        module = import_file(path, ref)
-        factory = getattr(module, attr, None)
-        if factory is None:
-            raise FrontendError(f"{ref}: {path.name} defines no {attr!r}")
-        if not callable(factory):
-            raise FrontendError(f"{ref}: {attr!r} is a {type(factory).__name__}, not a callable factory")
-        model, args, kwargs = _split_result(_call_factory(factory, options, ref), options, ref)
-        return graph_from_module(model, args, kwargs, name=f"{path.stem}:{attr}",
-                                 meta={"source_file": str(path), "factory": attr})
+        with user_code(path, options.timeout_s):
+            module = import_file(path, ref)
+            factory = getattr(module, attr, None)
+            if factory is None:
+                raise FrontendError(f"{ref}: {path.name} defines no {attr!r}")
+            if not callable(factory):
+                raise FrontendError(f"{ref}: {attr!r} is a {type(factory).__name__}, not a callable factory")
+            model, args, kwargs = _split_result(_call_factory(factory, options, ref), options, ref)
+            try:
+                return graph_from_module(model, args, kwargs, name=f"{path.stem}:{attr}",
+                                         meta={"source_file": str(path), "factory": attr})
+            except BaseException as e:
+                _reraise_user_code(e, ref, "tracing the model")
+                raise

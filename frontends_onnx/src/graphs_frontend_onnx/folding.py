@@ -12,8 +12,10 @@ from typing import Any
 
 import numpy as np
 import onnx
+import onnx.shape_inference
 from onnx import TensorProto, numpy_helper
 
+from graphs.errors import GraphsError
 from graphs.ir import Quantization, TensorSpec
 
 from graphs_frontend_onnx.proto import _spec_from_info, fail, one_line, tensor_value
@@ -38,14 +40,90 @@ NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUnifor
 MAX_FOLD_ROUNDS = 6
 
 
+# Data propagation computes the *values* of constant-input ops such as Range and Tile; a 170-byte
+# model with Range(0, 1e12) would make it allocate terabytes. Above this many elements the values
+# are not propagated (shapes still are), and inference runs under an address-space budget.
+DATA_PROP_MAX_NUMEL = 1 << 24
+INFER_MEMORY_BUDGET = 4 << 30     # bytes shape inference may add to the process
+
+
+def _const_ints(model: onnx.ModelProto) -> dict[str, list[int]]:
+    """Small integer constants of the graph (initializers and Constant nodes), by value name."""
+    out: dict[str, list[int]] = {}
+    for t in model.graph.initializer:
+        if t.data_type in (TensorProto.INT64, TensorProto.INT32) and np.prod(t.dims, dtype=np.int64) <= 64:
+            out[t.name] = [int(v) for v in numpy_helper.to_array(t).reshape(-1)]
+    for n in model.graph.node:
+        if n.op_type == "Constant" and n.output:
+            for a in n.attribute:
+                if a.name == "value" and a.t.data_type in (TensorProto.INT64, TensorProto.INT32) \
+                        and np.prod(a.t.dims, dtype=np.int64) <= 64:
+                    out[n.output[0]] = [int(v) for v in numpy_helper.to_array(a.t).reshape(-1)]
+    return out
+
+
+def propagation_is_bounded(model: onnx.ModelProto) -> bool:
+    """False when a constant-input Range, Tile or ConstantOfShape would produce more than
+    ``DATA_PROP_MAX_NUMEL`` values (data propagation would materialise them)."""
+    c = _const_ints(model)
+    for n in model.graph.node:
+        try:
+            if n.op_type == "Range" and all(i in c for i in n.input[:3]):
+                start, limit, delta = (c[i][0] for i in n.input[:3])
+                if delta and (limit - start) / delta > DATA_PROP_MAX_NUMEL:
+                    return False
+            elif n.op_type == "Tile" and len(n.input) > 1 and n.input[1] in c:
+                if np.prod([max(r, 1) for r in c[n.input[1]]], dtype=np.float64) > DATA_PROP_MAX_NUMEL:
+                    return False
+            elif n.op_type in ("ConstantOfShape", "Expand") and n.input and n.input[-1] in c:
+                if np.prod([max(d, 1) for d in c[n.input[-1]]], dtype=np.float64) > DATA_PROP_MAX_NUMEL:
+                    return False
+        except (IndexError, ValueError, OverflowError):
+            return False
+    return True
+
+
+def _bounded_infer(model: onnx.ModelProto, path: str, **kw: Any) -> onnx.ModelProto:
+    """``infer_shapes`` with at most INFER_MEMORY_BUDGET more address space (soft limit, restored)."""
+    try:
+        import resource
+    except ImportError:   # pragma: no cover - not Unix
+        return onnx.shape_inference.infer_shapes(model, **kw)
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    try:
+        with open("/proc/self/statm") as fh:
+            used = int(fh.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        used = None
+    limit = None if used is None else used + INFER_MEMORY_BUDGET
+    if limit is not None and (soft == resource.RLIM_INFINITY or limit < soft) and \
+            (hard == resource.RLIM_INFINITY or limit <= hard):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    else:
+        limit = None
+    try:
+        return onnx.shape_inference.infer_shapes(model, **kw)
+    except MemoryError:
+        raise fail(path, f"shape inference needed more than {INFER_MEMORY_BUDGET >> 30} GiB (a tensor of "
+                         "absurd size?)") from None
+    finally:
+        if limit is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def _infer(model: onnx.ModelProto, declared: dict[str, onnx.ValueInfoProto], inputs: list[onnx.ValueInfoProto],
            path: str) -> dict[str, onnx.ValueInfoProto]:
-    """onnx shape inference (strict, data propagation); value name -> ValueInfo."""
+    """onnx shape inference (strict, data propagation when its values are bounded); name -> ValueInfo."""
+    prop = propagation_is_bounded(model)
     try:
-        inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+        inferred = _bounded_infer(model, path, check_type=True, strict_mode=True, data_prop=prop)
+    except GraphsError:
+        raise
     except Exception as e:
         try:  # strict mode refuses some models whose shapes still come out; keep its message if not
-            inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+            inferred = _bounded_infer(model, path, strict_mode=False, data_prop=prop)
+        except GraphsError:
+            raise
         except Exception:
             inferred = None
         if inferred is None:

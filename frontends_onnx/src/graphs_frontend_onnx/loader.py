@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import onnx
+import onnx.defs
+import onnx.inliner
+import onnx.version_converter
 
 from graphs.errors import GraphsError, UnsupportedOpError
 from graphs.ir import Graph, GraphBuilder, TensorSpec
@@ -54,6 +57,10 @@ def _load(path: Path, input_shapes: Mapping[str, tuple[int, ...]]) -> Graph:
     opset = default_opset(model)
     if opset <= 0:
         raise fail(p, "no default-domain opset in opset_import")
+    newest = onnx.defs.onnx_opset_version()
+    if opset > newest:
+        raise fail(p, f"opset {opset} is newer than the {newest} this onnx {onnx.__version__} knows; its ops "
+                      "cannot be checked (upgrade onnx)")
     if opset < MIN_OPSET:
         try:
             model = onnx.version_converter.convert_version(model, MIN_OPSET)

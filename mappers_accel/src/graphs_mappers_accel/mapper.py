@@ -14,7 +14,7 @@ Qualcomm AIC) that fuse elementwise epilogues into the matrix kernels.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from graphs.hardware.schema import HardwareSpec
 from graphs.mapper import EfficiencyPrior, Mapper, Rate

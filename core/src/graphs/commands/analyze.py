@@ -24,6 +24,9 @@ def analyze(
     kernels: KernelsOpt = 8,
     output: OutputOpt = None,
     calibration: CalibrationOpt = None,
+    timeout: float = typer.Option(600.0, "--timeout", min=1.0,
+                                  help="Seconds a .py model file's own code may run (it is arbitrary code: import, "
+                                       "factory, trace) before the command gives up."),
 ) -> None:
     """Estimate one forward pass of MODEL on one or more devices (LLM serving: `graphs serve`; training: `graphs train`)."""
     from graphs.cli import _plugins, warn_failed_plugins
@@ -48,7 +51,7 @@ def analyze(
         other = [h for h in hw_ids if gp.hardware_entry(h).spec.id != cal.device]
         if other:
             raise GraphsError(f"--calibration {calibration.name} is for {cal.device!r}, not {', '.join(other)}")
-    opts = LoadOptions(batch=batch, seq_len=seq_len, input_shapes=parse_input_shapes(input_shape))
+    opts = LoadOptions(batch=batch, seq_len=seq_len, input_shapes=parse_input_shapes(input_shape), timeout_s=timeout)
     graph = load_model(model, opts, gp)
     results = [estimate(graph, h, gp, fusion=fusion, precision=precision, calibration=cal) for h in hw_ids]
     if fmt is Format.json:

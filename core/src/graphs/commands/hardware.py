@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import typer
 
 from graphs import hookimpl
-from graphs.cli_options import Format, FormatOpt, OutputOpt, check_format
+from graphs.cli_options import Format, FormatOpt, OutputOpt
+from graphs.errors import GraphsError
 from graphs.fmt import fmt_si
+from graphs.output import to_json
 
 app = typer.Typer(name="hardware", no_args_is_help=True, help="Installed hardware: list and show specs with sources.")
 
 
-def _rows(gp: Any, family: Optional[str]) -> list[dict[str, Any]]:
+def _rows(gp: Any, family: Optional[str], broken: list[str]) -> list[dict[str, Any]]:
     rows = []
     for hw_id, entry in sorted(gp.hardware.items(), key=lambda kv: (kv[1].family, kv[0])):
         if family and entry.family != family:
@@ -27,13 +28,20 @@ def _rows(gp: Any, family: Optional[str]) -> list[dict[str, Any]]:
                                "loaded": entry.loaded}
         if entry.loaded:                           # a lazily measured device (the host) is not measured here
             s = entry.spec
-            c = gp.calibration_for(hw_id)
+            try:
+                c = gp.calibration_for(hw_id)
+            except GraphsError as e:               # one broken calibration file must not hide every device
+                row["calibration"] = "broken calibration"
+                row["error"] = str(e)
+                c = None
+                broken.append(f"{hw_id}: {e}")
             row.update({
                 "name": s.name, "vendor": s.vendor, "fp32_flops": s.peak("fp32"),
                 "fp16_flops": s.peak("fp16") or s.peak("bf16"), "int8_ops": s.peak("int8"),
                 "memory_bytes": s.memory_bytes, "bandwidth_bytes_per_s": s.memory_bandwidth,
                 "tdp_w": s.power.tdp.si if s.power else None,
-                "calibration": "THEORETICAL" if c is None else ("INTERPOLATED" if c.transferred_from else "CALIBRATED")})
+                "calibration": row["calibration"] or ("THEORETICAL" if c is None else
+                                                      ("INTERPOLATED" if c.transferred_from else "CALIBRATED"))})
         rows.append(row)
     return rows
 
@@ -54,9 +62,14 @@ def hardware_list(
     from graphs.report import markdown_table, rows_csv
 
     gp = _plugins()
-    rows = _rows(gp, family)
+    broken: list[str] = []
+    rows = _rows(gp, family, broken)
+    for b in broken:
+        from graphs.report import console
+        from rich.markup import escape
+        console(stderr=True).print(f"[yellow]warning:[/] {escape(b)}")
     if as_json or fmt is Format.json:
-        write_output(json.dumps(rows, indent=2, allow_nan=False), output)
+        write_output(to_json(rows), output)
         return
     if fmt in (Format.csv, Format.markdown):
         cols = list(rows[0].keys()) if rows else ["id"]
@@ -103,7 +116,7 @@ def hardware_show(
     entry = gp.hardware_entry(hw_id)
     s = entry.spec
     if fmt is Format.json:
-        write_output(json.dumps({"plugin": entry.plugin, "spec": s.model_dump(mode="json")}, indent=2), output)
+        write_output(to_json({"plugin": entry.plugin, "spec": s.model_dump(mode="json")}), output)
         return
     rows = []
     for path, source in s.all_sources():

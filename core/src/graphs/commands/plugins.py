@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Callable
 
 import typer
 
 from graphs import hookimpl
 from graphs.cli_options import Format, FormatOpt, OutputOpt
+from graphs.output import to_json
 
 app = typer.Typer(name="plugins", no_args_is_help=True, help="Installed plugins.")
 
@@ -31,7 +31,7 @@ def plugins_list(
     gp.collect()
     infos = sorted(gp.plugins.values(), key=lambda p: (not p.builtin, p.name))
     if as_json or fmt is Format.json:
-        write_output(json.dumps([p.to_dict() for p in infos], indent=2), output)
+        write_output(to_json([p.to_dict() for p in infos]), output)
         return
     rows = [(p.name, p.distribution, p.version, ", ".join(h.removeprefix("graphs_register_") for h in p.hooks),
              ", ".join(f"{k}: {len(v)}" for k, v in p.registered.items()),

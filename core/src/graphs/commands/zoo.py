@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Callable
 
 import typer
 
 from graphs import hookimpl
 from graphs.cli_options import Format, FormatOpt, OutputOpt
+from graphs.output import to_json
 
 app = typer.Typer(name="zoo", no_args_is_help=True, help="The model zoo (built from configs, no weights).")
 
@@ -29,7 +29,7 @@ def zoo_list(
     gp = _plugins()
     entries = sorted((e for e, _ in gp.models.values()), key=lambda e: (e.family, e.name))
     if as_json or fmt is Format.json:
-        write_output(json.dumps([{"name": e.name, "family": e.family, "task": e.task, "params": e.params,
+        write_output(to_json([{"name": e.name, "family": e.family, "task": e.task, "params": e.params,
                                   "aliases": list(e.aliases), "description": e.description} for e in entries],
                                 indent=2), output)
         return

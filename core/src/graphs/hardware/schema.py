@@ -100,7 +100,8 @@ class EnergyCosts(_Frozen):
 
 
 class HardwareSpec(_Frozen):
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = Field(SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION, description=(
+        "spec format version; a newer one than this graphs reads is refused, not half-understood"))
     id: str
     name: str
     vendor: str

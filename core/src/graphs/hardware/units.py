@@ -7,9 +7,12 @@ validation with the field's path.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+import math
+import sys
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from graphs.fmt import fmt_si  # noqa: F401  (re-exported)
 
@@ -33,6 +36,7 @@ class Quantity(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     units: ClassVar[dict[str, float]] = {}
     dimension: ClassVar[str] = "quantity"
+    positive: ClassVar[bool] = False       # rates, sizes, clocks, power: zero would make work free
 
     value: float
     unit: str = ""
@@ -59,7 +63,21 @@ class Quantity(BaseModel):
     def _finite(cls, v: float) -> float:
         if v != v or v in (float("inf"), float("-inf")) or v < 0:
             raise ValueError(f"{v} is not a finite non-negative number")
+        if v and v < sys.float_info.min:
+            raise ValueError(f"{v} is a denormal number, not a physical {cls.dimension}")
+        if cls.positive and v == 0:
+            raise ValueError(f"a {cls.dimension} of 0 is not physical (it would make work free or "
+                             "divide by zero); leave the field out if it is unknown")
         return v
+
+    @model_validator(mode="after")
+    def _si_in_range(self) -> "Quantity":
+        si = self.si
+        if not math.isfinite(si):
+            raise ValueError(f"{self.value:g} {self.unit} overflows to {si} in SI units")
+        if si and abs(si) < sys.float_info.min:
+            raise ValueError(f"{self.value:g} {self.unit} underflows to a denormal in SI units")
+        return self
 
     @property
     def si(self) -> float:
@@ -71,26 +89,31 @@ class Quantity(BaseModel):
 
 
 class Throughput(Quantity):
+    positive = True
     units = _THROUGHPUT
     dimension = "throughput"
 
 
 class Bandwidth(Quantity):
+    positive = True
     units = _BANDWIDTH
     dimension = "bandwidth"
 
 
 class Bytes(Quantity):
+    positive = True
     units = _BYTES
     dimension = "size"
 
 
 class Frequency(Quantity):
+    positive = True
     units = _FREQUENCY
     dimension = "frequency"
 
 
 class Power(Quantity):
+    positive = True
     units = _POWER
     dimension = "power"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import List, Optional
 
@@ -12,11 +11,34 @@ from rich.markup import escape
 from graphs.cli_options import CalibrationOpt, Format, FormatOpt, OutputOpt, StoreOpt, check_format
 from graphs.errors import GraphsError
 from graphs.fmt import fmt_si
+from graphs.output import to_json
 
 
 def _plugins():
     from graphs.cli import _plugins as get
     return get()
+
+
+def _runner_call(r, plugin: str, what: str, *args):
+    """A runner's method, with anything it raises (but a real Ctrl-C) as one line naming the plugin."""
+    try:
+        return getattr(r, what)(*args)
+    except GraphsError:
+        raise
+    except BaseException as e:
+        from graphs.plugins import _real_interrupt
+        if _real_interrupt(e):
+            raise
+        msg = " ".join(str(e).split())[:200]
+        raise GraphsError(f"runner {getattr(r, 'name', '?')!r} (plugin {plugin!r}): {what}() raised "
+                          f"{type(e).__name__}: {msg}") from None
+
+
+def _unavailable(r, plugin: str) -> str | None:
+    try:
+        return _runner_call(r, plugin, "unavailable")
+    except GraphsError as e:
+        return str(e)
 
 
 def _emit(text: str, output: Optional[Path]) -> None:
@@ -48,39 +70,48 @@ def benchmark(
         for c in ("runner", "device", "plugin", "status"):
             t.add_column(c)
         for name, (r, plugin) in sorted(gp.runners.items()):
-            why = r.unavailable()
-            t.add_row(name, r.device() if not why else "–", plugin, "available" if not why else escape(why))
+            why = _unavailable(r, plugin)
+            dev = "–"
+            if not why:
+                try:
+                    dev = _runner_call(r, plugin, "device")
+                except GraphsError as e:
+                    why = str(e)
+            t.add_row(name, dev, plugin, "available" if not why else escape(why))
         from graphs.output import print_renderables
         print_renderables([t], output)
         return
     if export:
         check_format(fmt, ("json", "csv"), "graphs benchmark --export")
-        if store is not None and not store.is_file():
-            raise GraphsError(f"--store {store}: no such results store")
-        with ResultsStore(store) as db:
+        from graphs.output import check_output_path
+        check_output_path(output)
+        with ResultsStore(store, readonly=True) as db:
             _emit(db.export(fmt.value), output)
+            for s in db.skipped:
+                console(stderr=True).print(f"[yellow]skipped:[/] {escape(s)}")
         return
     if runner:
         if runner not in gp.runners:
             names = ", ".join(sorted(gp.runners)) or "none installed"
             raise GraphsError(f"unknown runner {runner!r} (available: {names})")
-        chosen = [gp.runners[runner][0]]
+        chosen = [gp.runners[runner]]
     else:
-        chosen = [r for r, _ in gp.runners.values() if r.unavailable() is None]
+        chosen = [(r, p) for r, p in gp.runners.values() if _unavailable(r, p) is None]
     if not chosen:
         raise GraphsError("no benchmark runner is available here (see `graphs benchmark --list`)")
     plan = []                       # every runner and suite checked before the store is opened or created
-    for r in chosen:
-        why = r.unavailable()
+    for r, plugin in chosen:
+        why = _unavailable(r, plugin)
         if why:
             raise GraphsError(f"runner {r.name!r} cannot run here: {why}")
-        cases = r.suite(suite)
+        cases = _runner_call(r, plugin, "suite", suite)
         if group:
             cases = [c for c in cases if c.group in group]
         if not cases:
             raise GraphsError(f"runner {r.name!r}: suite {suite!r} has no cases" + (f" in groups {group}" if group else ""))
         plan.append((r, cases))
     db = ResultsStore(store)
+    db.check_writable()          # a store that cannot take the results is refused before anything is measured
     con = console()
     for r, cases in plan:
         failures: list[str] = []
@@ -98,8 +129,8 @@ def benchmark(
 
             try:
                 run_cases(r, cases, db, tick)
-            except KeyboardInterrupt:
-                con.print(f"interrupted: {len(rows)} measurement(s) kept in {db.path}")
+            except KeyboardInterrupt:     # Ctrl-C, SIGTERM, SIGHUP: the groups measured so far are stored
+                console(stderr=True).print(f"interrupted: {len(rows)} measurement(s) kept in {db.path}")
                 raise typer.Exit(130)
         t = Table(title=f"{r.name} on {r.device()}: {len(rows)} measured, stored in {db.path}", title_justify="left")
         for c in ("group", "case", "precision", "median", "std", "repeats"):
@@ -134,13 +165,13 @@ def calibrate(
         return
     if store is not None and not store.is_file():
         raise GraphsError(f"--store {store}: no such results store")
-    with ResultsStore(store) as db:
+    with ResultsStore(store, readonly=True) as db:
         cal, rep = fit(db, hardware, gp, holdout=(holdout or "").split(","), statistic=statistic)
     dest = output or user_calibration_path(hw_id)
     _write_calibration(cal.model_dump(mode="json"), dest)
     rep["written"] = str(dest)
     if as_json:
-        typer.echo(json.dumps(rep, indent=2, default=str))
+        typer.echo(to_json(rep))
         return
     from graphs_calibrate.validation import calibration_table
     con = console()
@@ -185,7 +216,7 @@ def _calibrate_transfer(gp, hardware: str, hw_id: str, output: Optional[Path], a
     rep = {"device": hw_id, "written": str(dest), "description": desc, "curves": len(cal.curves),
            "transferred_curves": len(moved)}
     if as_json:
-        typer.echo(json.dumps(rep, indent=2))
+        typer.echo(to_json(rep))
         return
     typer.echo(f"{hw_id}: {desc}")
     typer.echo(f"{len(cal.curves)} curves ({len(moved)} transferred: estimates on them are INTERPOLATED); wrote {dest}")
@@ -219,11 +250,11 @@ def validate(
     if store is not None and not store.is_file():
         raise GraphsError(f"--store {store}: no such results store")
     cal = load_calibration(calibration) if calibration else None
-    with ResultsStore(store) as db:
+    with ResultsStore(store, readonly=True) as db:
         rep = score(db, hardware, gp, calibration=cal, models=(models or "").split(",") if models else (),
                     statistic=statistic)
     if fmt is Format.json:
-        _emit(json.dumps(rep.to_dict(), indent=2, default=str), output)
+        _emit(to_json(rep.to_dict()), output)
         return
     if fmt is Format.csv:
         from dataclasses import asdict
@@ -259,7 +290,7 @@ def _validate_data_dir(data: Path, gp, leave_one_out: bool, fmt: Format, output:
         raise GraphsError(f"--leave-one-out: the {reader.name} reader has no leave-one-out mode")
     rep = reader.validate(data, gp, **options)
     if fmt is Format.json:
-        _emit(json.dumps(rep.to_dict(), indent=2, default=str), output)
+        _emit(to_json(rep.to_dict()), output)
     elif fmt in (Format.csv, Format.markdown):
         cols, rows = rep.csv_rows()
         _emit(rows_csv(cols, rows) if fmt is Format.csv else markdown_table(cols, rows), output)

@@ -37,7 +37,7 @@ def source_checkout() -> Path | None:
 # install / one_step / ci_tests (D4); hw_how / formats / standard_formats / closed (D5); scope, levels (D2)
 FACTS: dict[str, dict[str, Any]] = {
     "graphs": {
-        "install": "one command (`make setup`, or pip install graphs + device packages)", "one_step": True,
+        "install": "one command (`make setup`; users: pip install graphs-estimator[...] from the wheels of `make dist`)", "one_step": True,
         "ci_tests": ("test_gpudata_validate.py", "test_core_pipeline.py", "test_compare_harness.py"),
         "formats": "PyTorch (torch.fx), ONNX, TFLite", "standard_formats": True,
         "scope": "per-kernel estimates composed to the model (Σ kernels + per-model overhead), docs/estimation.md",
@@ -48,6 +48,24 @@ FACTS: dict[str, dict[str, Any]] = {
         "formats": "PyTorch (torch.fx), ONNX, TFLite", "standard_formats": True,
         "scope": "max(FLOPs / vendor peak, bytes / vendor bandwidth) per kernel, summed; the floor to beat",
         "levels": ("model",), "source": "graphs_datasets.validate (roofline_s)"},
+    "habitat": {
+        "install": "no adapter here; Habitat builds CUDA extensions and profiles the model on an origin GPU",
+        "one_step": False, "formats": "a PyTorch program (traced on the origin GPU)", "standard_formats": True,
+        "hw_by_config": True, "hw_how": "target GPU given by its specs (wave scaling + per-op MLPs with GPU features)",
+        "scope": "per-op predictions scaled from an origin GPU, summed (Yu et al., USENIX ATC'21)",
+        "levels": ("model",), "source": "github.com/geoffxy/habitat; NeuSight artifact (recorded predictions)"},
+    "li-et-al": {
+        "install": "no public implementation; only its published predictions exist", "one_step": False,
+        "formats": "transformer layer configs (custom)", "standard_formats": False,
+        "hw_by_config": False, "hw_how": "micro-benchmarks on the device (measurements, not config)",
+        "scope": "micro-benchmark-based transformer latency model (Li et al., as reported by NeuSight)",
+        "levels": ("model",), "source": "NeuSight artifact (recorded predictions), peer_summary 'Li et al.'"},
+    "roofline": {
+        "install": "nothing to install (a formula of vendor peaks)", "one_step": True, "ci_tests": (),
+        "formats": "any graph with FLOPs and bytes", "standard_formats": True,
+        "hw_by_config": True, "hw_how": "vendor peak FLOP/s and bandwidth", "formula": True,
+        "scope": "roofline of vendor peaks (NeuSight's baseline implementation)", "levels": ("model",),
+        "source": "NeuSight artifact (recorded predictions)"},
 }
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from graphs_compare import rubric
 from graphs_compare.model import FAILURE_CLASSES
+from graphs.output import to_json
 
 FORMATS = ("table", "markdown", "json", "csv")
 
@@ -178,7 +178,7 @@ def to_csv(comp) -> str:
 def render(comp, fmt: str = "markdown") -> str:
     """``markdown`` | ``json`` | ``csv`` as text (``table`` is printed with rich: see :func:`tables`)."""
     if fmt == "json":
-        return json.dumps(comp.to_dict(), indent=2, default=str)
+        return to_json(comp.to_dict())
     if fmt == "csv":
         return to_csv(comp)
     if fmt == "markdown":

@@ -83,13 +83,18 @@ def measured_suite(data: str | Path | None = None, plugins=None, gpus: Sequence[
         plugins = get_plugins()
     device_map = map_device_configs(root / "device_configs", plugins)
     rows: list[Row] = []
+    skipped: list[dict[str, str]] = []
     for folder in sorted(p for p in (root / "labels").iterdir() if p.is_dir()):
         if gpus is not None and folder.name not in gpus:
             continue
         if folder.name not in device_map:
             raise GraphsError(f"labels/{folder.name} has no device config (expected device_configs/{folder.name}.json)")
         for jf in label_files(folder):
-            lab = ModelLabel.read(jf)
+            try:
+                lab = ModelLabel.read(jf)
+            except GraphsError as e:
+                skipped.append({"label": f"{folder.name}/{jf.name}", "why": str(e)})
+                continue
             k = lab.key
             rows.append(Row(
                 key=f"{folder.name}/{k.tag}", model=k.model, hardware=device_map[folder.name], device_name=folder.name,
@@ -100,7 +105,7 @@ def measured_suite(data: str | Path | None = None, plugins=None, gpus: Sequence[
     if not rows:
         raise GraphsError(f"{root}/labels: no inference labels" + (f" for {', '.join(gpus)}" if gpus else ""))
     return Suite("measured", "NeuSight whole-model inference labels (FP32, TF32 off; measured on the GPU)", rows,
-                 root, settings={"data": str(root), "gpus": sorted({r.device_name for r in rows}),
+                 root, skipped=skipped, settings={"data": str(root), "gpus": sorted({r.device_name for r in rows}),
                                  "models": sorted({r.model for r in rows})})
 
 
@@ -129,7 +134,7 @@ def _join_store(row: Row, store: str | Path) -> Row:
     """The row with the store's whole-model measurement of (model, batch, seq, precision) on its device, if any."""
     from graphs.store import ResultsStore
 
-    with ResultsStore(store) as st:
+    with ResultsStore(store, readonly=True) as st:
         for sm in st.query(level="model", device=row.hardware):
             sh = sm.m.shapes or {}
             if sh.get("builder") != "zoo" or sh.get("model") != row.model or int(sh.get("batch", 1)) != row.batch:

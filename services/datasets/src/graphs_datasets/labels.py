@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import csv
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,8 @@ class ModelLabel:
             fw, e2e = float(d["fw_latency"]), float(d["e2e_latency"])
         except (KeyError, TypeError, ValueError):
             raise GraphsError(f"{p}: a model label needs fw_latency and e2e_latency (ms)") from None
+        if not (math.isfinite(fw) and math.isfinite(e2e) and fw > 0 and e2e > 0):
+            raise GraphsError(f"{p}: fw_latency {fw} / e2e_latency {e2e} ms are not positive finite times")
         nl = d.get("num_layer")
         return cls(LabelKey.from_stem(p.stem), int(nl) if nl else None, fw * 1e-3, e2e * 1e-3,
                    float(d.get("bwall_latency") or 0.0) * 1e-3, p)

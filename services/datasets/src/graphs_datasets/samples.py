@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from graphs.errors import GraphsError
 from graphs.calibration import KernelSample  # noqa: F401  (re-exported: the sample type lives in core)
-from graphs.partition import Kernel
 from graphs.store import ResultsStore
 
 
@@ -49,7 +47,7 @@ def samples_from(fit_from, plugins=None, datasets: Iterable[str] | None = None) 
         return samples_from_store(fit_from, datasets=datasets), f"results store {fit_from.path}"
     p = Path(fit_from)
     if p.is_file():
-        with ResultsStore(p) as st:
+        with ResultsStore(p, readonly=True) as st:
             return samples_from_store(st, datasets=datasets), f"results store {p}"
     if p.is_dir():
         from graphs_datasets.public import DATASETS, import_public_data

@@ -321,7 +321,11 @@ def validate_dir(path: str | Path, plugins=None, fit_from=None, *, leave_one_out
         cls, entry = _family_cls(plugins, hw)
         mapper = cls(entry.spec, cals[hw])
         for jf in label_files(f):
-            lab = ModelLabel.read(jf)
+            try:
+                lab = ModelLabel.read(jf)
+            except GraphsError as e:      # a bad row is reported and skipped, the rest scored
+                skipped.append({"label": f"{f.name}/{jf.name}", "why": str(e)})
+                continue
             cf = jf.with_suffix(".csv")
             if not cf.exists():
                 skipped.append({"label": f"{f.name}/{jf.name}", "why": "no per-op CSV to build the model from"})

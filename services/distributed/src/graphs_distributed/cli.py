@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Optional
 
 import typer
@@ -12,6 +11,7 @@ from graphs.cli_options import Format, FormatOpt, OutputOpt
 from graphs.errors import GraphsError
 from graphs.fmt import fmt_si
 from graphs.output import print_renderables, write_output
+from graphs.output import to_json
 
 app = typer.Typer(name="systems", no_args_is_help=True,
                   help="Multi-GPU systems (DGX H100, HGX A100 ...) and collective times.")
@@ -27,7 +27,7 @@ def systems_list(fmt: FormatOpt = Format.table, output: OutputOpt = None,
     from graphs_distributed.system import builtin_systems
     systems = builtin_systems()
     if as_json or fmt is Format.json:
-        write_output(json.dumps([s.model_dump(mode="json") for s in systems.values()], indent=2), output)
+        write_output(to_json([s.model_dump(mode="json") for s in systems.values()]), output)
         return
     header = ("id", "device", "gpus_per_node", "intra_node", "intra_gb_s_per_dir", "inter_node", "inter_gb_s_per_dir")
     rows = [(s.id, s.device, s.node_size, s.intra_node.name, s.intra_node.bandwidth.si / 1e9,
@@ -58,7 +58,7 @@ def systems_show(system: str = typer.Argument(..., help="System id or YAML file.
     if s is None:
         raise GraphsError(f"unknown system {system!r} (see `graphs systems list`)")
     if fmt is Format.json:
-        write_output(json.dumps(s.model_dump(mode="json"), indent=2), output)
+        write_output(to_json(s.model_dump(mode="json")), output)
         return
     rows = []
     for path, src in s.all_sources():
@@ -103,7 +103,7 @@ def systems_collective(
     row = {"system": s.id, "collective": collective, "bytes": nb, "gpus": gpus, "per_node": per_node,
            "algorithm": algorithm, "time_s": t, "algorithm_bandwidth_bytes_per_s": nb / t if t else None}
     if fmt is Format.json:
-        write_output(json.dumps(row, indent=2), output)
+        write_output(to_json(row), output)
     elif fmt in (Format.csv, Format.markdown):
         from graphs.report import markdown_table, rows_csv
         write_output((rows_csv if fmt is Format.csv else markdown_table)(list(row), [list(row.values())]), output)

@@ -1,7 +1,7 @@
 """Multi-GPU systems: nodes of identical devices joined by an intra-node and an inter-node network.
 
 A system is a YAML spec like a hardware spec — every number a quantity with a unit and a
-source — naming its device by hardware id. Shipped systems live in ``graphs/distributed/systems``
+source — naming its device by hardware id. Shipped systems live in ``graphs_distributed/systems``
 (``dgx-h100``, ``hgx-a100-8gpu``, ``dgx-a100-320gb``); any other spec file works by path.
 
 ```yaml

@@ -249,10 +249,13 @@ class DecoderBuilder:
 
     # --- graphs -----------------------------------------------------------------------------------
     def layer(self, prefill: Sequence[Chunk] = (), decode: Sequence[int] = (), *, attention: bool = True,
-              scope: str = "layer") -> Graph:
-        """One decoder layer over the iteration's tokens (``attention=False``: its attention output is an input)."""
+              scope: str = "layer", tokens: int | None = None) -> Graph:
+        """One decoder layer over the iteration's tokens (``attention=False``: its attention output is an input,
+        and ``tokens`` may give the token count instead of listing sequences, in memory independent of it)."""
         c = self.cfg
-        t = sum(ch.q for ch in prefill) + len(decode)
+        if tokens is not None and (attention or prefill or decode):
+            raise GraphsError("layer(tokens=...) is for the linear part only (attention=False, no sequences)")
+        t = tokens if tokens is not None else sum(ch.q for ch in prefill) + len(decode)
         if t < 1:
             raise GraphsError("an iteration needs at least one token")
         b = GraphBuilder(f"{c.name}.{scope}", "graphs_llm")

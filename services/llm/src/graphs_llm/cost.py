@@ -85,7 +85,7 @@ class LLMCostModel:
 
     def layer_linear(self, tokens: int) -> Part:
         """One layer without attention (its TP all-reduces included)."""
-        return self._memo(("lin", tokens), lambda: self.builder.layer(decode=[0] * tokens, attention=False))
+        return self._memo(("lin", tokens), lambda: self.builder.layer(attention=False, tokens=tokens))
 
     def attention(self, prefill: Sequence[Chunk] = (), decode: Sequence[int] = ()) -> Part:
         """One layer's attention kernels."""

@@ -23,6 +23,9 @@ SCHEDULERS = ("vllm", "sarathi")
 LENGTH_KINDS = ("fixed", "uniform", "zipf", "trace")
 
 
+MAX_REQUESTS = 1_000_000     # one simulation's requests (each costs ~0.3 KB and ~0.3 ms of simulation)
+
+
 @dataclass(frozen=True)
 class Lengths:
     """Request length distribution (tokens)."""
@@ -124,6 +127,9 @@ class ServingScenario:
         for k in ("num_requests", "batch_size_cap", "chunk_size", "max_tokens_in_batch", "block_size", "tp"):
             if getattr(self, k) < 1:
                 raise GraphsError(f"{k} must be >= 1")
+        if self.num_requests > MAX_REQUESTS:
+            raise GraphsError(f"num_requests {self.num_requests}: at most {MAX_REQUESTS:,} requests per simulation "
+                              "(its statistics converge long before; simulate several seeds instead)")
         if self.qps is not None and self.qps <= 0:
             raise GraphsError("qps must be > 0 (or None: every request arrives at t = 0)")
         if not 0 < self.gpu_memory_utilization <= 1:

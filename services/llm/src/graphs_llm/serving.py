@@ -147,6 +147,30 @@ class IterationModel:
         return self.cost.iteration([Chunk(q, c) for q, c in prefill], decode, sampled).value
 
 
+TBT_SAMPLE = 200_000     # gaps between tokens kept for percentiles (memory stays bounded at any request count)
+
+
+class Reservoir:
+    """A uniform random sample of at most ``capacity`` values of a stream (Vitter's algorithm R)."""
+
+    def __init__(self, capacity: int, seed: int = 0) -> None:
+        self.capacity, self.count = capacity, 0
+        self.values: list[float] = []
+        self._rng = np.random.default_rng(seed + 7919)
+
+    def add(self, x: float) -> None:
+        self.count += 1
+        if len(self.values) < self.capacity:
+            self.values.append(x)
+        else:
+            j = int(self._rng.integers(0, self.count))
+            if j < self.capacity:
+                self.values[j] = x
+
+    def array(self) -> np.ndarray:
+        return np.asarray(self.values, dtype=float)
+
+
 @dataclass
 class ServingResult:
     scenario: ServingScenario
@@ -233,7 +257,7 @@ def simulate(scenario: ServingScenario, model: IterationModel, kv_blocks: int | 
     cap = scenario.batch_size_cap
     finished = 0
     log: list[tuple[float, int, int, int, float]] = []
-    gaps: list[float] = []
+    gaps = Reservoir(TBT_SAMPLE, seed=scenario.seed)
     last_tok = [0.0] * n
     sarathi = scenario.scheduler == "sarathi"
     chunk = scenario.chunk_size
@@ -341,7 +365,7 @@ def simulate(scenario: ServingScenario, model: IterationModel, kv_blocks: int | 
         for r, q, _ in pre:
             proc[r] += q
         for r in dec:
-            gaps.append(now - last_tok[r])
+            gaps.add(now - last_tok[r])
             last_tok[r] = now
         for r in completing + dec:
             gen[r] += 1
@@ -361,4 +385,6 @@ def simulate(scenario: ServingScenario, model: IterationModel, kv_blocks: int | 
     multi = dec_a > 1
     tpot = (done_a[multi] - first_a[multi]) / (dec_a[multi] - 1)
     return ServingResult(scenario, first_a - arr, tpot, done_a - arr, np.array(sched) - arr, iters, float(now),
-                         preempt, blocks_total, wall, int(dec_a.sum()), tbt=np.array(gaps), log=log)
+                         preempt, blocks_total, wall, int(dec_a.sum()), tbt=gaps.array(), log=log,
+                         notes=[f"time between tokens: percentiles from a uniform sample of {TBT_SAMPLE} of the "
+                                f"{gaps.count} gaps"] if gaps.count > TBT_SAMPLE else [])

@@ -28,7 +28,7 @@ from graphs.results import ConfidenceLevel, KernelEstimate
 def kernel_time_calibration(hw_id: str) -> Any:
     """The shipped kernel-time (``graph`` runtime) calibration of a device, or None.
 
-    ``graphs/llm/calibrations/<id>.yaml`` are fitted by ``benchmarks/accuracy_llm.py
+    ``graphs_llm/calibrations/<id>.yaml`` are fitted by ``benchmarks/accuracy_llm.py
     --write-calibrations`` on every model of VIDUR's kernel profiles of that GPU (fp16, kernel time
     only): what a CUDA-graph serving engine runs. A device's own calibration (``graphs calibrate``,
     or its distribution's) describes eager PyTorch and stays the one used by the ``eager`` runtime.

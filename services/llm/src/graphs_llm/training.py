@@ -37,7 +37,7 @@ GPipe, ``min(m, pp)`` under 1F1B.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from graphs.errors import GraphsError
@@ -49,6 +49,7 @@ from graphs_llm.cost import LLMCostModel
 from graphs_distributed.collectives import CollectiveModel
 
 SCHEDULES = ("1f1b", "gpipe")
+ATTENTION_SEQUENCES = 64     # sequences per micro-batch costed one by one; more are scaled linearly
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,13 @@ def training_step(cfg: LLMConfig, mapper: Any, system: Any, par: ParallelConfig,
     S = opts.seq_len
     T = b * S
     lin = model.layer_linear(T)
-    attn = model.attention([Chunk(S, 0)] * b, ())
+    # attention of b independent sequences: the iteration builder makes a node per sequence, so above
+    # ATTENTION_SEQUENCES they are costed as that many and scaled (the work is linear in b there)
+    n_seq = min(b, ATTENTION_SEQUENCES)
+    attn = model.attention([Chunk(S, 0)] * n_seq, ())
+    if n_seq < b:
+        f = b / n_seq
+        attn = replace(attn, value=attn.value * f, low=attn.low * f, high=attn.high * f)
     emb = model.embedding(T)
     head = model.head(T, T)
     per_layer = lin.value + attn.value

@@ -158,16 +158,39 @@ def run_command(argv: Sequence[str | os.PathLike], *, log_dir: str | os.PathLike
     timed_out, start_error = False, ""
     with open(out_p, "wb") as out, open(err_p, "wb") as err:
         try:
-            proc = subprocess.run(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=full_env,
-                                  timeout=timeout_s, shell=False, check=False)
-            rc = proc.returncode
-        except subprocess.TimeoutExpired:
-            timed_out = True
+            # its own session (process group): a timeout or an interrupt kills the tool and every child it started
+            proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=full_env,
+                                    shell=False, start_new_session=True)
         except OSError as e:
             start_error = f"{type(e).__name__}: {e.strerror or e}"
+        else:
+            try:
+                rc = proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _kill_group(proc)
+            except BaseException:
+                _kill_group(proc)
+                raise
+            else:
+                _kill_group(proc, leftovers_only=True)
     result = CommandResult(args, rc, time.monotonic() - t0, out_p, err_p, timed_out, start_error)
     (logs / f"{name}.command.json").write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
     return result
+
+
+def _kill_group(proc: subprocess.Popen, leftovers_only: bool = False) -> None:
+    """SIGKILL the tool's whole process group (``leftovers_only``: after it exited, its orphans)."""
+    import signal
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+    if not leftovers_only:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
 
 
 def resolve_executable(names: Iterable[str], env_var: str | None = None) -> tuple[Path | None, str]:
@@ -549,10 +572,19 @@ def conv_geometry(graph: Any, node: Any) -> ConvGeometry:
 
 
 # --- small utilities -------------------------------------------------------------------------------
-def _read(p: Path | None) -> str:
+MAX_OUTPUT_BYTES = 32 * 2**20     # what graphs reads of a tool's stdout/stderr (its last bytes)
+
+
+def _read(p: Path | None, limit: int = MAX_OUTPUT_BYTES) -> str:
+    """A tool's log, at most its last ``limit`` bytes (a tool that writes gigabytes cannot take graphs'
+    memory with it; the whole log stays on disk)."""
     if p is None or not p.exists():
         return ""
-    return p.read_text(encoding="utf-8", errors="replace")
+    size = p.stat().st_size
+    with open(p, "rb") as fh:
+        if size > limit:
+            fh.seek(size - limit)
+        return fh.read(limit).decode("utf-8", errors="replace")
 
 
 def _jsonable(v: Any) -> Any:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import typer
 
 from graphs.cli_options import Format, FormatOpt, OutputOpt
+from graphs.output import to_json
 
 app = typer.Typer(name="tools", no_args_is_help=True,
                   help="Third-party tool adapters (Timeloop, ASTRA-sim, VIDUR, NeuSight, nn-Meter ...).")
@@ -29,7 +29,7 @@ def _emit(diags: list[Any], fmt: Format, output: Any, title: str) -> None:
     from graphs.output import print_renderables, write_output
     from graphs.report import markdown_table, rows_csv
     if fmt is Format.json:
-        write_output(json.dumps([d.to_dict() for d in diags], indent=2), output)
+        write_output(to_json([d.to_dict() for d in diags]), output)
         return
     header = ("tool", "status", "class", "reason", "fix")
     rows = [(d.tool, d.status.value, d.failure_class or "", d.reason, d.fix or "") for d in diags]
@@ -63,7 +63,7 @@ def tools_doctor(name: str = typer.Argument(..., help="Tool adapter name, e.g. t
     d = doctor(get_tool(name, _plugins()))
     if as_json or fmt is Format.json:
         from graphs.output import write_output
-        write_output(json.dumps(d.to_dict(), indent=2), output)
+        write_output(to_json(d.to_dict()), output)
     else:
         _emit([d], fmt, output, f"graphs tools doctor {name}")
     if not d.ok:
