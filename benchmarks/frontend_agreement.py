@@ -100,6 +100,7 @@ def agree(name: str, batch: int, workdir: Path) -> dict:
         "model": spec.name, "batch": batch,
         "fx_flops": ax.flops, "onnx_flops": ao.flops, "flops_rel_diff": (ao.flops - ax.flops) / ax.flops,
         "fx_matrix_flops": ax.matrix_flops, "onnx_matrix_flops": ao.matrix_flops,
+        "fx_bytes": ax.bytes, "onnx_bytes": ao.bytes, "bytes_rel_diff": (ao.bytes - ax.bytes) / ax.bytes,
         "fx_param_bytes": fx.parameter_bytes, "onnx_param_bytes": ox.parameter_bytes,
         "params_equal": fx.parameter_bytes == ox.parameter_bytes,
         "fx_kernels": ax.kernel_kinds, "onnx_kernels": ao.kernel_kinds, "kinds_equal": ax.kernel_kinds == ao.kernel_kinds,
@@ -115,21 +116,24 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None, help="write the rows as JSON")
     args = ap.parse_args()
     rows = []
-    print(f"{'model':14s} {'FX GFLOP':>10s} {'ONNX GFLOP':>11s} {'diff':>8s} {'param MB FX/ONNX':>20s} "
-          f"{'params':>7s} {'kinds':>6s}")
+    print(f"{'model':14s} {'FX GFLOP':>10s} {'ONNX GFLOP':>11s} {'diff':>8s} {'FX MB':>9s} {'ONNX MB':>9s} "
+          f"{'diff':>8s} {'param MB FX/ONNX':>20s} {'params':>7s} {'kinds':>6s}")
     for name in args.models:
         with tempfile.TemporaryDirectory() as d:
             r = agree(name, args.batch, Path(d))
         rows.append(r)
         print(f"{r['model']:14s} {r['fx_flops'] / 1e9:10.3f} {r['onnx_flops'] / 1e9:11.3f} "
-              f"{r['flops_rel_diff'] * 100:7.3f}% {r['fx_param_bytes'] / 1e6:9.3f}/{r['onnx_param_bytes'] / 1e6:9.3f} "
+              f"{r['flops_rel_diff'] * 100:7.3f}% {r['fx_bytes'] / 1e6:9.2f} {r['onnx_bytes'] / 1e6:9.2f} "
+              f"{r['bytes_rel_diff'] * 100:7.2f}% "
+              f"{r['fx_param_bytes'] / 1e6:9.3f}/{r['onnx_param_bytes'] / 1e6:9.3f} "
               f"{'equal' if r['params_equal'] else 'DIFF':>7s} {'equal' if r['kinds_equal'] else 'DIFF':>6s}")
         if not r["kinds_equal"]:
             print(f"   FX   kernels {r['fx_kernels']}\n   ONNX kernels {r['onnx_kernels']}")
         sys.stdout.flush()
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1) + "\n")
-    ok = all(abs(r["flops_rel_diff"]) < 0.01 and r["params_equal"] and r["kinds_equal"] for r in rows)
+    ok = all(abs(r["flops_rel_diff"]) < 0.01 and abs(r["bytes_rel_diff"]) < 0.05 and r["params_equal"]
+             and r["kinds_equal"] for r in rows)
     return 0 if ok else 1
 
 

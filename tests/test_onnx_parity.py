@@ -126,7 +126,8 @@ def compare(fx_graph, onnx_graph) -> dict:
     ho = kind_histogram(partition(onnx_graph, gp.ops, "default"))
     return {"fx_flops": ax.flops, "onnx_flops": ao.flops, "rel": abs(ao.flops - ax.flops) / ax.flops,
             "fx_params": fx_graph.parameter_bytes, "onnx_params": onnx_graph.parameter_bytes,
-            "fx_kinds": hx, "onnx_kinds": ho, "fx_matrix": ax.matrix_flops, "onnx_matrix": ao.matrix_flops}
+            "fx_kinds": hx, "onnx_kinds": ho, "fx_matrix": ax.matrix_flops, "onnx_matrix": ao.matrix_flops,
+            "bytes_rel": abs(ao.bytes - ax.bytes) / ax.bytes}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -142,9 +143,10 @@ def test_fx_and_onnx_agree(name, tmp_path):
     assert r["fx_matrix"] == r["onnx_matrix"], r       # GEMM/conv/attention FLOPs are identical
     assert r["fx_params"] == r["onnx_params"], r
     assert r["fx_kinds"] == r["onnx_kinds"], r
+    assert r["bytes_rel"] < 0.05, r                    # bytes moved agree too (views charge their storage)
 
 
-ZOO = ["resnet50", "mobilenet_v2", "bert-base", "vit-b16"]
+ZOO = ["resnet50", "mobilenet_v2", "bert-base", "vit-b16", "gpt2"]
 
 
 @pytest.mark.slow
@@ -162,3 +164,4 @@ def test_zoo_fx_and_onnx_agree(name, tmp_path):
     assert r["fx_matrix_flops"] == r["onnx_matrix_flops"], r
     assert r["params_equal"], r
     assert r["kinds_equal"], r
+    assert abs(r["bytes_rel_diff"]) < 0.05, r

@@ -36,19 +36,64 @@ class Analysis:
     kernel_kinds: dict[str, int]
 
 
+FLOAT_PRECISIONS = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8")
+INTEGER_PRECISIONS = ("int8", "int4")
+QUANTIZE = ("int8",)
+
+
+def apply_precision(graph: Graph, precision: str | None, quantize: str | None = None) -> Graph:
+    """The graph as it runs at ``precision`` (and after ``quantize``), or a one-line error.
+
+    * ``fp64 | fp32 | bf16 | fp16 | fp8``: every floating-point tensor takes that dtype;
+    * ``tf32``: float32 tensors, and matrix kernels compute on TF32 units (``math = tf32``);
+    * ``int8 | int4``: only for a graph that is already integer (a quantized TFLite model) — a float
+      model is refused, because quantizing it changes the model: that is ``quantize="int8"``,
+      post-training quantization of weights and activations (every float tensor int8, stated in
+      the result), which ``--precision`` never does silently.
+    """
+    if quantize is not None:
+        if quantize not in QUANTIZE:
+            raise GraphsError(f"--quantize {quantize!r}: expected one of {', '.join(QUANTIZE)}")
+        graph = quantize_graph(graph, quantize)
+    if not precision:
+        return graph
+    if precision not in PRECISION_DTYPE:
+        raise GraphsError(f"unknown precision {precision!r} (expected one of {', '.join(PRECISION_DTYPE)})")
+    floats = any(v.is_float for v in graph.values.values())
+    if precision in INTEGER_PRECISIONS:
+        if floats:
+            raise GraphsError(f"--precision {precision} on a floating-point model: integer execution needs a "
+                              f"quantized model — give --quantize int8 (post-training quantization of weights and "
+                              f"activations, stated in the result) or a quantized model file")
+        return graph
+    if quantize is not None:
+        raise GraphsError(f"--precision {precision} with --quantize {quantize}: a quantized model runs at {quantize}")
+    if not floats:
+        raise GraphsError(f"--precision {precision}: the model has no floating-point tensors (it is quantized)")
+    if precision == "tf32":
+        return replace(with_float_dtype(graph, "float32"), meta={**graph.meta, "math_precision": "tf32"})
+    return with_float_dtype(graph, PRECISION_DTYPE[precision])
+
+
+def quantize_graph(graph: Graph, dtype: str = "int8") -> Graph:
+    """Post-training quantization: every floating-point tensor (weights and activations) becomes ``dtype``."""
+    from graphs.ir import TensorSpec
+    values = {k: (TensorSpec(v.shape, dtype) if v.is_float else v) for k, v in graph.values.items()}
+    return replace(graph, values=values, meta={**graph.meta, "quantization": f"{dtype} post-training (weights and "
+                                                                              "activations)"})
+
+
 def analyze_graph(graph: Graph, plugins: GraphsPlugins | None = None, *, fusion: str = "default",
-                  precision: str | None = None) -> Analysis:
+                  precision: str | None = None, quantize: str | None = None) -> Analysis:
     plugins = plugins or get_plugins()
-    if precision:
-        if precision not in PRECISION_DTYPE:
-            raise GraphsError(f"unknown precision {precision!r} (expected one of {', '.join(PRECISION_DTYPE)})")
-        dtype = PRECISION_DTYPE[precision]
-        if dtype in ("float32", "float16", "bfloat16", "float64", "float8_e4m3"):
-            graph = with_float_dtype(graph, dtype)
+    graph = apply_precision(graph, precision, quantize)
     ops = plugins.ops
     ops.check(graph)
     costs = ops.costs(graph)
     kernels = tuple(partition(graph, ops, FusionPolicy.named(fusion), costs))
+    if graph.meta.get("math_precision"):     # e.g. tf32: matrix kernels compute at that precision
+        math = graph.meta["math_precision"]
+        kernels = tuple(replace(k, attrs={**k.attrs, "math": math}) if k.category.is_matrix else k for k in kernels)
     op_hist: dict[str, int] = {}
     for n in graph.nodes:
         k = ops.handlers[n.op_type].kind
@@ -65,27 +110,52 @@ def analyze_graph(graph: Graph, plugins: GraphsPlugins | None = None, *, fusion:
 
 
 def estimate(graph: Graph, hardware: str, plugins: GraphsPlugins | None = None, *, fusion: str = "auto",
-             precision: str | None = None, calibration: Any = None) -> EstimationResult:
+             precision: str | None = None, calibration: Any = None, runtime: str | None = None,
+             quantize: str | None = None) -> EstimationResult:
     """Estimate the latency of one forward pass of ``graph`` on ``hardware`` (``calibration``:
-    use this one instead of the device's own)."""
+    use this one instead of the device's own; ``runtime``: eager, graph or roofline, default the
+    family's; ``quantize``: post-training int8)."""
     plugins = plugins or get_plugins()
     mapper: Mapper = plugins.mapper_for(hardware, calibration)
+    check_device_precision(mapper, precision, quantize)
     policy = mapper.default_fusion if fusion == "auto" else fusion
-    a = analyze_graph(graph, plugins, fusion=policy, precision=precision)
-    return compose(a, mapper, fusion=policy)
+    a = analyze_graph(graph, plugins, fusion=policy, precision=precision, quantize=quantize)
+    return compose(a, mapper, fusion=policy, runtime=runtime)
 
 
-def compose(a: Analysis, mapper: Mapper, fusion: str = "default") -> EstimationResult:
+def check_device_precision(mapper: Mapper, precision: str | None, quantize: str | None = None) -> None:
+    """A precision the device has no units for is refused, naming the ones it has (never a silent
+    fall back to other units)."""
+    wanted = quantize or precision
+    if not wanted:
+        return
+    if wanted not in PRECISION_DTYPE:
+        raise GraphsError(f"unknown precision {wanted!r} (expected one of {', '.join(PRECISION_DTYPE)})")
+    have = mapper.supported_precisions()
+    if wanted not in have:
+        raise GraphsError(f"{mapper.spec.id} has no {wanted} units in its spec (it computes "
+                          f"{', '.join(sorted(have, key=_prec_order)) or 'nothing listed'}); choose one of those")
+
+
+def _prec_order(p: str) -> int:
+    order = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4")
+    return order.index(p) if p in order else len(order)
+
+
+def compose(a: Analysis, mapper: Mapper, fusion: str = "default", runtime: str | None = None) -> EstimationResult:
     """Sum kernel estimates and the per-model overhead into the model estimate."""
-    plan = mapper.estimate_kernels(a.kernels)
+    from graphs.mapper import RUNTIME_LABELS, check_runtime
+    runtime = runtime or mapper.default_runtime
+    check_runtime(runtime, mapper)
+    plan = mapper.estimate_kernels(a.kernels, runtime=runtime)  # type: ignore[arg-type]
     parts: list[KernelEstimate] = list(plan.parts)
-    scale = 1.0 + mapper.model_overhead_fraction()
+    scale = 1.0 + (mapper.model_overhead_fraction() if runtime == "eager" else 0.0)
     kernels_s = sum(p.time_s for p in parts)
     overhead = plan.overhead_s + (scale - 1.0) * kernels_s
     total = kernels_s + overhead
     low = sum(p.low_s for p in parts) * scale + overhead - (scale - 1.0) * kernels_s
     high = sum(p.high_s for p in parts) * scale + overhead - (scale - 1.0) * kernels_s
-    interval = mapper.model_interval(total)
+    interval = mapper.model_interval(total) if runtime == "eager" else None
     if interval is not None:  # model-level residuals of a calibration: kernel errors partly cancel in a model
         low, high = interval
     spec = mapper.spec
@@ -94,13 +164,17 @@ def compose(a: Analysis, mapper: Mapper, fusion: str = "default") -> EstimationR
     by_bound: dict[str, float] = {}
     for p in parts:
         by_bound[p.bound] = by_bound.get(p.bound, 0.0) + p.time_s
-    precisions = sorted({DTYPE_PRECISION.get(k.dtype, k.dtype) for k in a.kernels})
+    precisions = sorted({p.precision for p in parts if p.precision and p.flops}
+                        or {DTYPE_PRECISION.get(k.dtype, k.dtype) for k in a.kernels}, key=_prec_order)
     metrics: dict[str, Any] = {
         "model": a.graph.name,
         "hardware": spec.id,
         "hardware_name": spec.name,
         "precision": ",".join(precisions),
         "fusion": fusion,
+        "runtime": runtime,
+        "runtime_description": RUNTIME_LABELS[runtime],
+        "quantization": a.graph.meta.get("quantization"),
         "flops": a.flops,
         "matrix_flops": a.matrix_flops,
         "bytes": a.bytes,

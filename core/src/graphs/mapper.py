@@ -28,12 +28,15 @@ member                              required  used by
 ``for_measurements(conditions)``    default   the engine set up like the runs behind measurements
 ==================================  ========  ============================================================
 
-**Runtimes.** ``estimate_kernel(kernel, runtime=...)`` takes one of :data:`RUNTIMES`:
+**Runtimes.** ``estimate_kernel(kernel, runtime=...)`` takes one of :data:`RUNTIMES`, with the same
+meaning in every family (:data:`RUNTIME_LABELS`; a family lists the ones it models in ``runtimes``
+and names its ``default_runtime``; every result states the runtime it models):
 
 * ``eager`` — one kernel per op issued by a framework on the host: device time plus the per-kernel
-  launch/dispatch cost (what the family's measurements and priors describe);
-* ``graph`` — the same kernels replayed back to back with no host gaps (CUDA graphs; a vendor graph
-  runtime): device time only, never below the roofline;
+  launch/dispatch cost (eager PyTorch: what the GPU and CPU measurements and priors describe);
+* ``graph`` — a compiled or captured graph (CUDA graphs, XLA, a vendor NPU compiler): kernels run
+  back to back with no host gaps; only the device's own per-kernel cost
+  (:meth:`Mapper.graph_kernel_overhead`, 0 by default) is added, never below the roofline;
 * ``roofline`` — the floor: ``max(FLOPs/peak, bytes/bandwidth)`` at the spec's peaks, no efficiency,
   no overhead (THEORETICAL).
 
@@ -64,6 +67,11 @@ if TYPE_CHECKING:
 
 Runtime = Literal["eager", "graph", "roofline"]
 RUNTIMES: tuple[str, ...] = ("eager", "graph", "roofline")
+RUNTIME_LABELS = {
+    "eager": "eager (framework launches one kernel per op; host overhead per kernel)",
+    "graph": "graph (compiled or captured: kernels back to back, no host gaps)",
+    "roofline": "roofline (spec peaks; no efficiency, no overhead)",
+}
 
 
 class CalibrationUnsupported(GraphsError):
@@ -115,6 +123,8 @@ class Mapper(abc.ABC):
     params_model: ClassVar[type[BaseModel] | None] = None
     default_fusion: ClassVar[str] = "default"
     estimator_name: ClassVar[str] = "roofline"
+    runtimes: ClassVar[tuple[str, ...]] = RUNTIMES          # the runtimes this family models
+    default_runtime: ClassVar[str] = "eager"
 
     def __init__(self, spec: HardwareSpec, calibration: "Calibration | None" = None) -> None:
         self.spec = spec
@@ -132,13 +142,23 @@ class Mapper(abc.ABC):
         """The measured/roofline ratio distribution for ``kernel``'s category on this family."""
 
     # --- what families may override ------------------------------------------------------------
+    def supported_precisions(self) -> frozenset[str]:
+        """Precisions the device has units for (its spec's peaks): asking for another is refused."""
+        return frozenset(p for unit in self.spec.compute.values() for p in unit.peaks)
+
+    def graph_kernel_overhead(self, kernel: Kernel) -> float:
+        """Fixed device-side time per kernel under the ``graph`` runtime (0: no host gap to pay)."""
+        return 0.0
+
     @property
     def notes(self) -> tuple[str, ...]:
         """Provenance notes of the engine (assumptions a reader of the result should know)."""
         return ()
 
     def precision_of(self, kernel: Kernel) -> str:
-        return DTYPE_PRECISION.get(kernel.dtype, "fp32")
+        """The kernel's math precision: ``attrs["math"]`` (e.g. ``tf32`` for fp32 matrix kernels run on
+        TF32 units) if set, else its dtype's."""
+        return kernel.attrs.get("math") or DTYPE_PRECISION.get(kernel.dtype, "fp32")
 
     def compute_rate(self, kernel: Kernel, precision: str) -> Rate:
         """Peak FLOP/s that ``kernel`` can use at ``precision``; families refine it."""
@@ -221,16 +241,42 @@ class Mapper(abc.ABC):
         res = curve.residuals
         return r * res.q50, r * res.q05, r * res.q95, level
 
+    def _prior_or_none(self, kernel: Kernel) -> EfficiencyPrior | None:
+        try:
+            return self.prior(kernel)
+        except GraphsError:
+            return None
+
     def kernel_overhead_calibrated(self, kernel: Kernel) -> float:
         ko = self.calibration.kernel_overhead if self.calibration is not None else None
         return ko.value_s if ko is not None else self.kernel_overhead(kernel)
 
+    def physics(self, kernel: Kernel, precision: str) -> dict[str, Any]:
+        """What bounds the kernel physically: the unit's peak and the streamed level's bandwidth."""
+        comp = self.compute_rate(kernel, precision)
+        mem = self.memory_rate(kernel)
+        return {"peak_flops": comp.value or None, "level": mem.unit, "level_bandwidth": mem.value or None,
+                "precision": precision}
+
+    def physical_floor(self, kernel: Kernel, precision: str) -> float:
+        """The least time physics allows: max(FLOPs / peak, bytes / bandwidth); estimates never go below."""
+        ph = self.physics(kernel, precision)
+        t_c = kernel.flops / ph["peak_flops"] if ph["peak_flops"] and kernel.flops else 0.0
+        t_m = kernel.bytes / ph["level_bandwidth"] if ph["level_bandwidth"] else 0.0
+        return max(t_c, t_m)
+
     def roofline_estimate(self, kernel: Kernel) -> KernelEstimate:
-        """The ``roofline`` runtime: spec peaks, no efficiency, no overhead (THEORETICAL)."""
-        t, bound, unit = self.roofline(kernel, self.precision_of(kernel))
+        """The ``roofline`` runtime: the physical floor at the spec's peaks (:meth:`physics`), no efficiency,
+        no overhead (THEORETICAL)."""
+        precision = self.precision_of(kernel)
+        ph = self.physics(kernel, precision)
+        t_c = kernel.flops / ph["peak_flops"] if ph["peak_flops"] and kernel.flops else 0.0
+        t_m = kernel.bytes / ph["level_bandwidth"] if ph["level_bandwidth"] else 0.0
+        t, bound = (t_c, "compute") if t_c >= t_m else (t_m, "memory")
+        unit = self.compute_rate(kernel, precision).unit
         return KernelEstimate(name=kernel.name, kind=kernel.kind, category=kernel.category.value, nodes=kernel.nodes,
                               flops=kernel.flops, bytes=kernel.bytes, time_s=t, low_s=t, high_s=t, bound=bound,
-                              confidence=ConfidenceLevel.THEORETICAL, unit=unit)
+                              confidence=ConfidenceLevel.THEORETICAL, unit=unit, **ph)
 
     def estimate_kernel(self, kernel: Kernel, *, runtime: Runtime = "eager", streamed: bool = False) -> KernelEstimate:
         """Roofline x measured efficiency (calibration if it covers the kernel, else the family prior),
@@ -243,25 +289,30 @@ class Mapper(abc.ABC):
         cal = self.calibrated_ratio(kernel, t_roof)
         if cal is not None:
             med, lo, hi, level = cal
+            med, lo, hi = guard_calibration(med, lo, hi, self._prior_or_none(kernel))
             over = self.kernel_overhead_calibrated(kernel)
         else:
             prior = self.prior(kernel)
             med, lo, hi, level = prior.median, prior.low, prior.high, self.confidence(kernel)
             over = self.kernel_overhead(kernel)
-        if runtime == "graph":      # back to back: no host gaps, never below the roofline
-            value, low, high = (max(t_roof, t_roof * r) for r in (med, lo, hi))
+        ph = self.physics(kernel, precision)
+        floor = self.physical_floor(kernel, precision)
+        if runtime == "graph":      # back to back: no host gaps, never below the physical floor
+            g = self.graph_kernel_overhead(kernel)
+            value, low, high = (max(floor, t_roof * r) + g for r in (med, lo, hi))
             return KernelEstimate(name=kernel.name, kind=kernel.kind, category=kernel.category.value,
                                   nodes=kernel.nodes, flops=kernel.flops, bytes=kernel.bytes, time_s=value,
-                                  low_s=low, high_s=high, bound=bound, confidence=level, unit=unit)
-        value = t_roof * med + over
-        low = t_roof * lo + over
-        high = t_roof * hi + over
+                                  low_s=low, high_s=high, bound=bound, confidence=level, unit=unit, **ph)
+        # a calibration never overrides physics: the device time is at least the physical floor
+        value = max(t_roof * med, floor) + over
+        low = max(t_roof * lo, floor) + over
+        high = max(t_roof * hi, floor) + over
         if over > t_roof * med:
             bound = "overhead"
         return KernelEstimate(
             name=kernel.name, kind=kernel.kind, category=kernel.category.value, nodes=kernel.nodes,
             flops=kernel.flops, bytes=kernel.bytes, time_s=value, low_s=low, high_s=high, bound=bound,
-            confidence=level, unit=unit,
+            confidence=level, unit=unit, **ph,
         )
 
     def estimate_kernels(self, kernels: Sequence[Kernel], *, runtime: Runtime = "eager",
@@ -270,7 +321,7 @@ class Mapper(abc.ABC):
         from main memory). Engines whose kernels depend on each other override this; the default
         estimates each kernel alone and adds :meth:`model_overhead`."""
         parts = tuple(self.estimate_kernel(k, runtime=runtime, streamed=k.name in streamed) for k in kernels)
-        over = self.model_overhead(kernels) if runtime == "eager" else 0.0
+        over = self.model_overhead(kernels) if runtime != "roofline" else 0.0
         return KernelPlan(parts, over, tuple(self.notes))
 
     # --- calibration capabilities (classmethods; the default refuses) ---------------------------
@@ -294,9 +345,26 @@ class Mapper(abc.ABC):
         return cls.transfer_calibration.__func__ is not Mapper.transfer_calibration.__func__  # type: ignore[attr-defined]
 
 
-def check_runtime(runtime: str) -> None:
+def guard_calibration(med: float, lo: float, hi: float, prior: EfficiencyPrior | None) -> tuple[float, float, float]:
+    """A calibration curve's ratio (median, p5, p95) kept honest against the family prior: when the
+    curve moves the estimate away from the prior by more than its own residual spread (p95/p5) — a
+    thin calibration overriding measured physics — the interval is widened to include the prior's
+    median. The median stays the calibration's (it is this device's data)."""
+    if prior is None or lo <= 0:
+        return med, lo, hi
+    spread = max(hi / lo, 1.0)
+    move = max(med / prior.median, prior.median / med)
+    if move > spread:
+        return med, min(lo, prior.median), max(hi, prior.median)
+    return med, lo, hi
+
+
+def check_runtime(runtime: str, mapper: "Mapper | type[Mapper] | None" = None) -> None:
     if runtime not in RUNTIMES:
         raise GraphsError(f"runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
+    if mapper is not None and runtime not in mapper.runtimes:
+        raise GraphsError(f"the {mapper.family} family does not model the {runtime!r} runtime "
+                          f"(it models {', '.join(mapper.runtimes)})")
 
 
 def check_mapper_class(cls: Any, family: str, plugin: str) -> None:

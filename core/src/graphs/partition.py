@@ -80,8 +80,12 @@ class FusionPolicy:
         raise ValueError(f"unknown fusion policy {name!r} (expected none, default)")
 
 
-def gemm_shape(node: Node, graph: Graph, category: Category, kind: str) -> GemmShape | None:
-    """Derive the GEMM of a matrix op from its tensor shapes (implicit GEMM for conv)."""
+def gemm_shape(node: Node, graph: Graph, category: Category, kind: str, flops: float | None = None) -> GemmShape | None:
+    """Derive the GEMM of a matrix op from its tensor shapes (implicit GEMM for conv).
+
+    For matmul-category ops the contraction depth K is ``flops / (2 · numel(out))`` when the op's
+    FLOPs are given (they follow ``torch.utils.flop_counter``), so it does not depend on where a
+    frontend puts the operands (``aten::addmm(bias, x, w)``, ``onnx::Gemm(a, b, c)``, ``x·Wᵀ``)."""
     ins = [graph.spec(v) for v in node.inputs]
     outs = [graph.spec(v) for v in node.outputs]
     out = next((o for o in outs if o is not None), None)
@@ -103,6 +107,8 @@ def gemm_shape(node: Node, graph: Graph, category: Category, kind: str) -> GemmS
         if category is Category.MATMUL and len(ins) > 1 and ins[1] is not None:
             a = ins[0]
             k_dim = a.shape[-1]
+            if flops and out.numel:
+                k_dim = max(1, round(flops / (2.0 * out.numel)))
             n_dim = out.shape[-1] if out.rank else 1
             m_total = out.numel // max(n_dim, 1)
             if kind == "linear" or out.rank <= 2:
@@ -302,10 +308,10 @@ def _make_kernel(graph, members, costs, cat, kind, alias_root, real_consumers, e
     dtype = (in_spec or anchor_spec).dtype if (in_spec or anchor_spec) else "float32"
     if is_attention:
         k_kind, k_cat = "attention", Category.ATTENTION
-        gemm = gemm_shape(anchor, graph, Category.MATMUL, "matmul")
+        gemm = gemm_shape(anchor, graph, Category.MATMUL, "matmul", costs[anchor.name].flops)
     else:
         k_kind, k_cat = kind[anchor.name], cat[anchor.name]
-        gemm = gemm_shape(anchor, graph, k_cat, k_kind) if k_cat.is_matrix else None
+        gemm = gemm_shape(anchor, graph, k_cat, k_kind, costs[anchor.name].flops) if k_cat.is_matrix else None
     attrs = {}
     if k_cat is Category.CONV:
         attrs["groups"] = int(anchor.attrs.get("groups", 1) or 1)

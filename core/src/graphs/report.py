@@ -48,7 +48,9 @@ def _estimate_rows(results: Sequence[EstimationResult]) -> list[tuple[str, list[
         ("interval (90%)", lambda r: f"{fmt_si(r.low, 's')} – {fmt_si(r.high, 's')}"),
         ("relative interval", lambda r: f"{_pct(r.relative_interval[0])} / {_pct(r.relative_interval[1])}"),
         ("confidence", lambda r: r.confidence.name),
-        ("precision", lambda r: r.metrics.get("precision", "")),
+        ("precision", lambda r: r.metrics.get("precision", "") + (" (quantized)" if r.metrics.get("quantization")
+                                                                  else "")),
+        ("runtime", lambda r: r.metrics.get("runtime", "")),
         ("FLOPs", lambda r: fmt_si(r.metrics["flops"], "FLOP")),
         ("bytes moved", lambda r: fmt_si(r.metrics["bytes"], "B")),
         ("achieved", lambda r: fmt_si(r.metrics["achieved_flops_per_s"], "FLOP/s")),
@@ -67,9 +69,21 @@ def _estimate_rows(results: Sequence[EstimationResult]) -> list[tuple[str, list[
     return [(label, [fn(r) for r in results]) for label, fn in rows]
 
 
+def mixed_runtimes(results: Sequence[EstimationResult]) -> str | None:
+    """A warning when side-by-side results model different runtimes (not like with like)."""
+    rts = {r.metrics.get("runtime") for r in results}
+    if len(rts) <= 1:
+        return None
+    by = ", ".join(f"{r.metrics.get('hardware')} {r.metrics.get('runtime')}" for r in results)
+    return f"mixed runtimes ({by}): eager includes per-kernel host overhead, graph does not; use --runtime graph " \
+           "to compare like with like"
+
+
 def estimate_table(results: Sequence[EstimationResult]) -> Table:
     """Side-by-side model estimates (one column per hardware)."""
-    t = Table(title=f"{results[0].metrics.get('model', '')}: estimated forward pass", title_justify="left")
+    mixed = mixed_runtimes(results)
+    t = Table(title=f"{results[0].metrics.get('model', '')}: estimated forward pass"
+                    + (f"\nwarning: {mixed}" if mixed else ""), title_justify="left")
     t.add_column("")
     for r in results:
         t.add_column(r.metrics.get("hardware", "?"), justify="right")

@@ -62,6 +62,10 @@ class KernelEstimate:
     confidence: ConfidenceLevel
     unit: str = ""            # hardware unit it ran on (tensor_core, cuda_core, avx512 ...)
     energy_j: float | None = None
+    peak_flops: float | None = None       # the peak (FLOP/s or OP/s) of the unit it ran on: time >= flops / peak
+    level: str = ""                       # the memory level its bytes stream from (hbm, l2, dram, link ...)
+    level_bandwidth: float | None = None  # that level's bandwidth (B/s): time >= bytes / bandwidth; None: unpublished
+    precision: str = ""                   # the precision it computed at (fp16, int8 ...)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

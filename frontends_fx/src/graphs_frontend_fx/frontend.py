@@ -116,6 +116,29 @@ def _call_factory(factory: Any, options: LoadOptions, ref: str) -> Any:
         _reraise_user_code(e, ref, "calling the factory")
 
 
+def _check_batch(factory: Any, options: LoadOptions, ref: str, attr: str) -> None:
+    """``--batch N`` must reach the model: through the factory's ``batch``/``batch_size`` argument, or
+    through ``--input-shape`` (whose shapes then say the batch); never silently dropped."""
+    if options.batch == 1:
+        return
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "batch" in params or "batch_size" in params:
+        return
+    shapes = dict(options.input_shapes or {})
+    if shapes:
+        firsts = {s[0] for s in shapes.values() if s}
+        if firsts == {options.batch}:
+            return
+        raise FrontendError(f"{ref}: --batch {options.batch} disagrees with the --input-shape batch "
+                            f"({', '.join(map(str, sorted(firsts)))}); give the batch in the shapes only")
+    raise FrontendError(f"{ref}: --batch {options.batch} cannot reach the model: {attr}() takes no `batch` "
+                        "argument; add one (def make(batch=1): ...) or give the inputs' shapes with "
+                        "--input-shape NAME=...")
+
+
 def _forward_params(module: Any) -> list[str]:
     try:
         sig = inspect.signature(module.forward)
@@ -213,6 +236,7 @@ class FxFrontend:
                 raise FrontendError(f"{ref}: {path.name} defines no {attr!r}")
             if not callable(factory):
                 raise FrontendError(f"{ref}: {attr!r} is a {type(factory).__name__}, not a callable factory")
+            _check_batch(factory, options, ref, attr)
             model, args, kwargs = _split_result(_call_factory(factory, options, ref), options, ref)
             try:
                 return graph_from_module(model, args, kwargs, name=f"{path.stem}:{attr}",

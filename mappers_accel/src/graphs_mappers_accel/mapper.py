@@ -34,6 +34,8 @@ class AccelMapper(Mapper):
     params_model = AccelParams
     default_fusion = "default"
     estimator_name = "accel-systolic"
+    runtimes = ("graph", "roofline")     # TPU/Gaudi/Inferentia run compiled graphs (XLA, SynapseAI, Neuron)
+    default_runtime = "graph"
 
     def __init__(self, spec: HardwareSpec, calibration: Any = None, priors: AccelPriors | None = None) -> None:
         super().__init__(spec, calibration)
@@ -69,6 +71,10 @@ class AccelMapper(Mapper):
         return Rate(self.device.hbm_bandwidth, self.spec.main_memory.name)
 
     def kernel_overhead(self, kernel: Kernel) -> float:
+        return self.device.dispatch_s
+
+    def graph_kernel_overhead(self, kernel: Kernel) -> float:
+        """A compiled graph still dispatches each fused op on the device (the spec's dispatch cost)."""
         return self.device.dispatch_s
 
     def prior(self, kernel: Kernel) -> EfficiencyPrior:

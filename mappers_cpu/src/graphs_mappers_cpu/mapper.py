@@ -144,6 +144,19 @@ class CPUMapper(Mapper):
     def memory_rate(self, kernel: Kernel) -> Rate:
         return self.bandwidth_at(kernel.bytes)
 
+    def physics(self, kernel: Kernel, precision: str) -> dict:
+        """What bounds a kernel physically on a CPU: the whole chip's peak (a few threads may run above the
+        sustained all-core clock the per-thread rate assumes, never above the chip) and main memory's
+        bandwidth (the curve for a cache-resident working set is a measured typical rate, not a ceiling)."""
+        ph = super().physics(kernel, precision)
+        scale = min(self.threads, self.cores) / self.cores
+        if ph["peak_flops"]:
+            ph["peak_flops"] = ph["peak_flops"] / scale
+        main = self.spec.main_memory.name
+        # the curve at this thread count is a typical rate; the spec's bandwidth (all cores) is the ceiling
+        ph["level_bandwidth"] = self.spec.memory_bandwidth if ph["level"] == main else None
+        return ph
+
     def bandwidth_at(self, working_set: float) -> Rate:
         """Effective bandwidth (B/s) for a working set of ``working_set`` bytes."""
         curve = self.params.bandwidth_curve

@@ -49,6 +49,7 @@ FALLBACK = {
 # size classes by roofline time: eager CPU kernels far below ~20 µs of work are dominated by
 # threading and cache warm-up costs that the roofline does not see, so their ratio differs.
 SIZE_CLASSES = (("small", 2e-5), ("large", math.inf))
+BLEND = 4.0     # the classes' ratios are blended over [limit / BLEND, limit * BLEND] of roofline time
 
 
 def size_class(t_roofline_s: float) -> str:
@@ -124,7 +125,21 @@ class PriorSet:
                         "(re-run benchmarks/derive_cpu_priors.py)")
 
     def prior(self, key: str, t_roofline_s: float) -> tuple[EfficiencyPrior, str, str | None]:
+        """The prior for a kernel class at this roofline time; near the size-class boundary the two
+        classes' ratios are blended (log-linear in log time over [limit/4, limit*4]), so the estimate
+        is continuous in kernel size instead of jumping where the classes meet."""
         used, e, note = self.lookup(key, t_roofline_s)
+        limit = SIZE_CLASSES[0][1]
+        lo_t, hi_t = limit / BLEND, limit * BLEND
+        if lo_t < t_roofline_s < hi_t and "@" in used:
+            base = used.split("@")[0]
+            a, b = self.entries.get(f"{base}@{SIZE_CLASSES[0][0]}"), self.entries.get(f"{base}@{SIZE_CLASSES[1][0]}")
+            if a is not None and b is not None:
+                w = (math.log(t_roofline_s) - math.log(lo_t)) / (math.log(hi_t) - math.log(lo_t))
+                mix = lambda x, y: math.exp((1 - w) * math.log(x) + w * math.log(y))  # noqa: E731
+                med = mix(a.median, b.median)
+                e = Entry(med, min(mix(a.low, b.low), med), max(mix(a.high, b.high), med), a.n + b.n,
+                          a.flops_range, a.bytes_range)
         return EfficiencyPrior(e.median, e.low, e.high, f"{self.source} [{used}]", e.n), used, note
 
     def confidence(self, key_used: str, kernel: Kernel, asked: str) -> ConfidenceLevel:

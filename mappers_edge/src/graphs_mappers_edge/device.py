@@ -34,6 +34,7 @@ class EdgeDevice:
     shared_memory: bool
     npu_dispatch: float
     mode_power_w: float | None
+    sram_bytes: float | None = None          # on-chip parameter cache (None: not published / not modelled)
     notes: tuple[str, ...] = field(default=())
 
     def npu_peak(self, precision: str) -> float:
@@ -79,11 +80,19 @@ def resolve_device(spec: HardwareSpec, p: EdgeParams, options: EdgeOptions) -> E
         npu_bw = lv.bandwidth.si if lv.bandwidth else 0.0
     if not npu_bw:
         notes.append("NPU memory bandwidth not published: NPU kernels modelled compute-bound")
+    sram = None
+    if p.sram is not None:
+        lv = next((m for m in spec.memory if m.name == p.sram), None)
+        if lv is None or lv.size is None:
+            raise SpecError(f"{spec.id}: family_params.sram {p.sram!r} is not a memory level with a size")
+        sram = lv.size.si
+    else:
+        notes.append("on-chip parameter memory not published: parameters assumed resident (not modelled)")
     if p.link.latency is None:
         notes.append("no published NPU<->CPU transfer latency: transfers cost bytes / bandwidth only")
     return EdgeDevice(
         id=spec.id, mode=mode_name, npu_peaks=npu, npu_bandwidth=npu_bw, cpu_fp32=cpu,
         cpu_bandwidth=spec.memory_bandwidth, link_bandwidth=p.link.bandwidth.si,
         link_latency=p.link.latency.si if p.link.latency else 0.0, shared_memory=p.link.shared_memory,
-        npu_dispatch=spec.overhead("kernel_launch"), mode_power_w=power, notes=tuple(notes),
+        npu_dispatch=spec.overhead("kernel_launch"), mode_power_w=power, sram_bytes=sram, notes=tuple(notes),
     )

@@ -56,12 +56,17 @@ class _Run:
     transfer_s: float = 0.0
     last_out_bytes: float = 0.0
     cut: bool = False
+    sram_left: float | None = None           # on-chip parameter bytes still free (None: not modelled)
+    streamed_bytes: float = 0.0              # parameters streamed from the host this inference
+    streamed_s: float = 0.0
 
 
 class EdgeMapper(Mapper):
     """The ``edge`` family engine."""
 
     family = "edge"
+    runtimes = ("graph", "roofline")     # NPUs run what their compiler made of the whole model
+    default_runtime = "graph"
     params_model = EdgeParams
     default_fusion = "none"     # placement is per op: a fused kernel would hide an unsupported epilogue
     estimator_name = "edge-npu"
@@ -115,14 +120,22 @@ class EdgeMapper(Mapper):
             t_m = nbytes / d.cpu_bandwidth
         return (t_c, "compute") if t_c >= t_m else (t_m, "memory")
 
-    def estimate_kernel(self, kernel: Kernel, *, runtime: Runtime = "eager", streamed: bool = False) -> KernelEstimate:
+    def estimate_kernel(self, kernel: Kernel, *, runtime: Runtime = "graph", streamed: bool = False) -> KernelEstimate:
         """One kernel as the first of a run (its input starts in host memory)."""
-        return self._estimate(kernel, _Run(), runtime)
+        return self._estimate(kernel, self._new_run(), runtime)
+
+    def _new_run(self) -> _Run:
+        return _Run(sram_left=self.device.sram_bytes)
+
+    @staticmethod
+    def _weight_bytes(kernel: Kernel, scale: float) -> float:
+        g = kernel.gemm
+        if g is None or kernel.kind == "matmul":
+            return 0.0
+        return g.batch * g.k * g.n * DTYPE_BITS.get(kernel.dtype, 32) / 8 * scale
 
     def _estimate(self, kernel: Kernel, run: _Run, runtime: Runtime) -> KernelEstimate:
         check_runtime(runtime)
-        if runtime == "roofline":
-            return self.roofline_estimate(kernel)
         place, reason = self.placement(kernel, run)
         dtype, scale = self._scale(kernel)
         if dtype != kernel.dtype and place == NPU:
@@ -139,32 +152,58 @@ class EdgeMapper(Mapper):
         run.prev = place
         run.last_out_bytes = kernel.bytes_written * scale
         t, bound = self.t_model(kernel, place, dtype, scale)
+        prec = DTYPE_PRECISION.get(dtype, "int8")
+        if place == NPU:
+            ph = {"peak_flops": self.device.npu_peak(prec), "level": self.params.npu_memory or "npu on-chip",
+                  "level_bandwidth": self.device.npu_bandwidth or None, "precision": prec}
+        else:
+            ph = {"peak_flops": self.device.cpu_peak(dtype), "level": self.spec.main_memory.name,
+                  "level_bandwidth": self.device.cpu_bandwidth, "precision": prec}
+        if runtime == "roofline":          # the same placement and types, at the peaks, nothing else
+            return KernelEstimate(name=kernel.name, kind=kernel.kind, category=kernel.category.value,
+                                  nodes=kernel.nodes, flops=kernel.flops, bytes=kernel.bytes * scale, time_s=t,
+                                  low_s=t, high_s=t, bound=bound, confidence=ConfidenceLevel.THEORETICAL, unit=place,
+                                  **ph)
+        stream = 0.0
+        if place == NPU and run.sram_left is not None:      # parameters beyond the on-chip cache come over the link
+            w = self._weight_bytes(kernel, scale)
+            if w > run.sram_left:
+                off = w - max(run.sram_left, 0.0)
+                run.sram_left = 0.0
+                stream = off / self.device.link_bandwidth if self.device.link_bandwidth else 0.0
+                run.streamed_bytes += off
+                run.streamed_s += stream
+            else:
+                run.sram_left -= w
         cal = self.calibrated_ratio(kernel, t)
         if cal is not None:
             med, lo, hi, level = cal
         else:
             pr = self.priors.prior(kernel, place)
             med, lo, hi, level = pr.median, pr.low, pr.high, ConfidenceLevel.THEORETICAL
-        over = (self.device.npu_dispatch if place == NPU else 0.0) if runtime == "eager" else 0.0
+        over = self.device.npu_dispatch if place == NPU else 0.0
         fixed = over + transfer
-        value = t * med + fixed
-        if transfer > t * med and transfer >= over:
+        work, work_lo, work_hi = (max(t * r, t, stream) for r in (med, lo, hi))   # streamed weights feed the array
+        value = work + fixed
+        if stream > t * med and stream >= transfer:
+            bound = "parameter streaming"
+        elif transfer > t * med and transfer >= over:
             bound = "transfer"
         elif over > t * med:
             bound = "overhead"
         return KernelEstimate(
             name=kernel.name, kind=kernel.kind, category=kernel.category.value, nodes=kernel.nodes,
-            flops=kernel.flops, bytes=kernel.bytes * scale, time_s=value, low_s=t * lo + fixed,
-            high_s=t * hi + fixed, bound=bound, confidence=level, unit=place,
+            flops=kernel.flops, bytes=kernel.bytes * scale, time_s=value, low_s=work_lo + fixed,
+            high_s=work_hi + fixed, bound=bound, confidence=level, unit=place, **ph,
         )
 
-    def estimate_kernels(self, kernels: Sequence[Kernel], *, runtime: Runtime = "eager",
+    def estimate_kernels(self, kernels: Sequence[Kernel], *, runtime: Runtime = "graph",
                          streamed: frozenset[str] | set[str] = frozenset()) -> KernelPlan:
         """The model in graph order, with placement, the Edge TPU cut and NPU<->CPU transfers carried
         from kernel to kernel, and the result's trip back from a discrete NPU as per-run overhead."""
-        run = _Run()
+        run = self._new_run()
         parts = tuple(self._estimate(k, run, runtime) for k in kernels)
-        over = super().model_overhead(kernels) if runtime == "eager" else 0.0
+        over = super().model_overhead(kernels) if runtime != "roofline" else 0.0
         if run.prev == NPU and not self.device.shared_memory:
             back = self._transfer(run.last_out_bytes)
             run.transfers += 1
@@ -175,7 +214,7 @@ class EdgeMapper(Mapper):
     # --- reporting ------------------------------------------------------------------------------------
     @property
     def notes(self) -> tuple[str, ...]:
-        return self._run_notes(_Run())
+        return self._run_notes(self._new_run())
 
     def _run_notes(self, run: _Run) -> tuple[str, ...]:
         out = ["efficiency priors transferred from the GPU family (no edge measurements); intervals widened"]
@@ -188,6 +227,10 @@ class EdgeMapper(Mapper):
                        + (" ..." if len(run.fallbacks) > 8 else ""))
         if run.transfers:
             out.append(f"{run.transfers} NPU<->CPU transfers, {run.transfer_s * 1e3:.3g} ms in total")
+        if run.streamed_bytes:
+            out.append(f"parameters beyond the {self.device.sram_bytes / 1e6:.3g} MB on-chip cache: "
+                       f"{run.streamed_bytes / 1e6:.3g} MB streamed from the host on every inference "
+                       f"({run.streamed_s * 1e3:.3g} ms over the link)")
         return tuple(out)
 
     def compute_rate(self, kernel: Kernel, precision: str) -> Rate:

@@ -6,6 +6,8 @@ vendor's operator table).
 * ``npu_unit`` — the ``compute`` unit with the NPU's dense peaks (default ``npu``);
 * ``npu_memory`` — name of the memory level the NPU streams from (its on-chip SRAM, or the
   SoC DRAM it shares); without a bandwidth there NPU kernels are compute-bound;
+* ``sram`` — name of the on-chip memory level that caches the model's parameters (Edge TPU: 8 MB):
+  parameters that do not fit are streamed from the host over ``link`` on every inference;
 * ``npu_clock`` — nominal NPU clock, the reference the power modes scale from;
 * ``npu_ops`` — the supported-op list (:class:`OpRule`); ``partitioning`` — ``per_kernel``
   (each unsupported kernel falls back alone) or ``first_unsupported`` (Edge TPU compiler: the
@@ -76,6 +78,7 @@ class PowerMode(_M):
 class EdgeParams(_M):
     npu_unit: str = "npu"
     npu_memory: str | None = None
+    sram: str | None = None          # memory level whose size caches the model's parameters on chip
     npu_clock: Frequency | None = None
     npu_ops: tuple[OpRule, ...]
     partitioning: Literal["per_kernel", "first_unsupported"] = "per_kernel"

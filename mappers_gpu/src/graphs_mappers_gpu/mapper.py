@@ -24,10 +24,12 @@ kernel per op, which is what the measurements behind the priors and overheads ra
 from __future__ import annotations
 
 from dataclasses import replace
+
+from graphs.ir import DTYPE_BITS, FLOAT_DTYPES
 from typing import Any, Sequence
 
 from graphs.calibration import Calibration
-from graphs.mapper import EfficiencyPrior, Mapper, Rate, Runtime, check_runtime
+from graphs.mapper import EfficiencyPrior, Mapper, Rate, Runtime, check_runtime, guard_calibration
 from graphs.hardware.schema import HardwareSpec
 from graphs.partition import Kernel
 from graphs.results import ConfidenceLevel, KernelEstimate
@@ -48,6 +50,14 @@ from graphs_mappers_gpu.units import select_unit
 # elementwise/norm/rotary/embedding kernels at <= 4 tokens on A100 (4 µs) and A40 (3 µs),
 # ../shared/data/vidur/compute/*/*/*/mlp.csv; tests/test_llm_timing.py recomputes it from the data.
 GRAPH_KERNEL_FLOOR_S = 3e-6
+
+
+def _single_kind(curves: dict, class_key: str, curve: Any) -> str | None:
+    """The one kind a class curve was fitted on, when a kind curve of the same precision is identical to
+    it (the fit writes both from the same samples), else None."""
+    suffix = class_key.split(".", 1)[1]
+    same = [k for k, c in curves.items() if k != class_key and k.split(".", 1)[1] == suffix and c == curve]
+    return same[0].split(".", 1)[0] if len(same) == 1 else None
 
 
 class GPUMapper(Mapper):
@@ -112,31 +122,63 @@ class GPUMapper(Mapper):
         curves = self.calibration.curves if self.calibration is not None else None
         if not curves or t.seconds <= 0:
             return None
-        for key in curve_keys(kernel, t.unit.precision):
+        keys = curve_keys(kernel, t.unit.precision)
+        for key in keys:
             curve = curves.get(key)
+            if curve is not None and key != keys[0] and _single_kind(curves, key, curve) not in (None, kernel.kind):
+                continue        # a "class" curve fitted on one other kind (gelu) says nothing about this kind (relu)
             level = curve.confidence(t.seconds) if curve is not None else None
             if curve is not None and level is not None:
                 break
         else:
             return None
+        if key != keys[0]:          # a class curve (e.g. elementwise) standing in for this kind: less than measured
+            level = min(level, ConfidenceLevel.INTERPOLATED)
         if self.calibration.transferred_from or curve.transferred_from:
             level = min(level, ConfidenceLevel.INTERPOLATED)
         r, res = curve.ratio(t.seconds), curve.residuals
         return r * res.q50, r * res.q05, r * res.q95, level
 
     def estimate_kernel(self, kernel: Kernel, *, runtime: Runtime = "eager", streamed: bool = False) -> KernelEstimate:
+        est = self._estimate_kernel(kernel, runtime, streamed)
+        bits = DTYPE_BITS.get(kernel.dtype, 32)
+        if runtime != "roofline" and bits < 32 and kernel.dtype in FLOAT_DTYPES:
+            # physics: the same kernel at a narrower float type moves fewer bytes on units at least as fast,
+            # so it is not slower than at fp32; a curve fitted on other kernels of its class (gelu for every
+            # elementwise op) or on other data (one GPU's fp16 GEMMs against a transferred fp32 prior) must
+            # not say otherwise — the result says where the cap applied
+            f = 32 / bits
+            k32 = replace(kernel, dtype="float32", bytes_read=kernel.bytes_read * f, bytes_written=kernel.bytes_written * f)
+            ref = self._estimate_kernel(k32, runtime, streamed)
+            # measured data for this kernel at its own type stands against a less founded fp32 estimate
+            if est.time_s > ref.time_s and ref.confidence >= est.confidence:
+                est = replace(est, time_s=ref.time_s, low_s=min(est.low_s, ref.low_s), high_s=max(est.high_s, ref.time_s),
+                              unit=est.unit + " (capped at its fp32 time)")
+            elif est.time_s > ref.time_s:
+                est = replace(est, unit=est.unit + f" ({est.confidence.name.lower()} {kernel.dtype} data: slower than "
+                                                   f"the {ref.confidence.name.lower()} fp32 estimate)")
+        return est
+
+    def _estimate_kernel(self, kernel: Kernel, runtime: Runtime, streamed: bool) -> KernelEstimate:
         check_runtime(runtime)
         if runtime == "roofline":
             return self.roofline_estimate(kernel)
         t = self.timing(kernel, streamed)
         cal = self.calibrated_efficiency(kernel, t)
+        prior = self.priors.prior(group_key(kernel, t.unit.name), self.device.power_class)
         if cal is not None:
             r_med, r_low, r_high, level = cal
+            r_med, r_low, r_high = guard_calibration(r_med, r_low, r_high, prior)
             launch = self.kernel_overhead_calibrated(kernel)
         else:
-            prior = self.priors.prior(group_key(kernel, t.unit.name), self.device.power_class)
             r_med, r_low, r_high, level = prior.median, prior.low, prior.high, self.confidence(kernel)
             launch = self.kernel_overhead(kernel)
+        ph = {"peak_flops": t.unit.peak or None, "level": t.memory.level, "level_bandwidth": t.memory.bandwidth or None,
+              "precision": self.precision_of(kernel)}     # the data's precision; `unit` says the units' math
+        # a calibration never overrides physics: the GPU time is at least the model's roofline of the unit and level
+        t_floor = max(kernel.flops / t.unit.peak if t.unit.peak and kernel.flops else 0.0,
+                      kernel.bytes / t.memory.bandwidth if t.memory.bandwidth else 0.0)
+        r_med, r_low, r_high = (max(r, t_floor / t.seconds) if t.seconds > 0 else r for r in (r_med, r_low, r_high))
         unit = f"{t.unit.name}:{t.unit.precision}" + (f" {t.tiling.tile} x{t.tiling.waves}w" if t.tiling else "")
         if runtime == "graph":
             # back to back (CUDA graphs): GPU time only, no launch cost or host floor; an uncalibrated
@@ -147,7 +189,7 @@ class GPUMapper(Mapper):
             return KernelEstimate(name=kernel.name, kind=kernel.kind, category=kernel.category.value,
                                   nodes=kernel.nodes, flops=kernel.flops, bytes=kernel.bytes, time_s=v, low_s=lo_s,
                                   high_s=hi_s, bound=t.bound if t.seconds * r_med >= floor else "overhead",
-                                  confidence=level, unit=unit, energy_j=energy)
+                                  confidence=level, unit=unit, energy_j=energy, **ph)
         floor = self.dispatch_floor()
         f_med, f_low, f_high = self.priors.dispatch_scale(kernel)
         value = max(floor * f_med, launch + t.seconds * r_med)
@@ -159,7 +201,7 @@ class GPUMapper(Mapper):
         return KernelEstimate(
             name=kernel.name, kind=kernel.kind, category=kernel.category.value, nodes=kernel.nodes,
             flops=kernel.flops, bytes=kernel.bytes, time_s=value, low_s=low, high_s=high, bound=bound,
-            confidence=level, unit=unit, energy_j=energy,
+            confidence=level, unit=unit, energy_j=energy, **ph,
         )
 
     # --- calibration (the family protocol core's validation uses) ------------------------------

@@ -48,6 +48,8 @@ def tensor_core_precision(kernel: Kernel, precision: str, options: GPUOptions) -
     """Precision the tensor cores would use for ``kernel``, or None if it stays on CUDA cores."""
     if not kernel.category.is_matrix or not kernel.matrix_flops or _thin(kernel):
         return None
+    if precision == "tf32":          # asked for explicitly (--precision tf32): TF32 whatever the PyTorch flags
+        return "tf32"
     if precision == "fp32":
         allowed = options.tf32_conv if kernel.category is Category.CONV else options.tf32_matmul
         return "tf32" if allowed else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 import typer
 
@@ -20,6 +20,11 @@ def analyze(
     seq_len: SeqLenOpt = None,
     input_shape: InputShapeOpt = None,
     fusion: str = typer.Option("auto", help="auto (the mapper's default), default, or none."),
+    runtime: Optional[str] = typer.Option(None, "--runtime", help="eager (one kernel launch per op), graph "
+                                          "(compiled/captured, no host gaps) or roofline; default: each family's "
+                                          "own (GPU/CPU eager, accelerators and NPUs graph)."),
+    quantize: Optional[str] = typer.Option(None, "--quantize", help="int8: post-training quantization of weights "
+                                           "and activations before estimating (stated in the result)."),
     fmt: FormatOpt = Format.table,
     kernels: KernelsOpt = 8,
     output: OutputOpt = None,
@@ -53,7 +58,8 @@ def analyze(
             raise GraphsError(f"--calibration {calibration.name} is for {cal.device!r}, not {', '.join(other)}")
     opts = LoadOptions(batch=batch, seq_len=seq_len, input_shapes=parse_input_shapes(input_shape), timeout_s=timeout)
     graph = load_model(model, opts, gp)
-    results = [estimate(graph, h, gp, fusion=fusion, precision=precision, calibration=cal) for h in hw_ids]
+    results = [estimate(graph, h, gp, fusion=fusion, precision=precision, calibration=cal, runtime=runtime,
+                        quantize=quantize) for h in hw_ids]
     if fmt is Format.json:
         write_output(results_json(results), output)
     elif fmt is Format.csv:

@@ -228,5 +228,28 @@ class OpRegistry:
         return c
 
     def costs(self, graph: Graph) -> dict[str, OpCost]:
+        """Every node's cost. Bytes read through a view are the bytes of the storage it aliases: a
+        broadcast (``expand``), a transposed or strided view reads its source's storage, not the
+        logical size of the view (a 1x64 row expanded to 4096x64 is read as 64 elements)."""
         self.check(graph)
-        return {n.name: self.cost(n, graph) for n in graph.nodes}
+        out: dict[str, OpCost] = {}
+        storage: dict[str, float] = {}          # value -> bytes of the storage it aliases (views only)
+        for n in graph.nodes:
+            c = self.cost(n, graph)
+            if self.kinds[self.handlers[n.op_type].kind].category is Category.VIEW:
+                src = next((v for v in n.inputs if v and graph.spec(v) is not None), None)
+                if src is not None:
+                    s = storage.get(src, graph.spec(src).nbytes)
+                    for o in n.outputs:
+                        spec = graph.spec(o)
+                        if spec is not None:
+                            storage[o] = min(s, spec.nbytes)
+            else:
+                excess = 0.0
+                for v in set(n.inputs):
+                    if v in storage:
+                        excess += max(graph.spec(v).nbytes - storage[v], 0.0) * n.inputs.count(v)
+                if excess:
+                    c = OpCost(c.flops, max(c.bytes_read - excess, 0.0), c.bytes_written, c.alloc_bytes, c.matrix)
+            out[n.name] = c
+        return out

@@ -80,6 +80,26 @@ def measured_time(m, statistic: str = "median") -> float:
     return float(m.median_s)
 
 
+PHYSICS_TOLERANCE = 0.05     # a measurement this much below the physical floor is an error, not noise
+
+
+def check_physics(points: Sequence["KernelPoint"], mapper: Any, hw_id: str) -> None:
+    """Refuse to fit measurements that beat physics: a kernel timed faster than its FLOPs at the unit's
+    peak or its bytes at the bandwidth of the level it streams from means the spec (or the timing) is
+    wrong, and a calibration fitted on it would carry the error into every estimate."""
+    bad = []
+    for p in points:
+        floor = sum(mapper.physical_floor(k, mapper.precision_of(k)) for k in p.kernels)
+        if floor > 0 and p.seconds < floor * (1 - PHYSICS_TOLERANCE):
+            bad.append((p.seconds / floor, p))
+    if bad:
+        ratio, worst = min(bad, key=lambda b: b[0])
+        raise GraphsError(f"{hw_id}: {len(bad)} measurement(s) are faster than physics allows — e.g. "
+                          f"{worst.sm.m.name} took {worst.seconds:.3g} s, {ratio:.0%} of the least time its FLOPs "
+                          "and bytes need at the spec's peaks; fix the spec's peaks or bandwidth (or the timing) "
+                          "before calibrating")
+
+
 @dataclass
 class KernelPoint:
     """One measured kernel: the measurement and its rebuilt kernel(s)."""
@@ -505,6 +525,8 @@ def calibrate(store: ResultsStore, hw: str, plugins, *, holdout: Sequence[str] =
            f" + {sum(1 for r in meas.models if r.model not in held)} model runs ({', '.join(fitted_models) or 'none'})"
            f"; held out: {', '.join(sorted(held)) or 'none'}; {runtime}; {statistic} times; {date}")
     cond = {**meas.conditions, "holdout": sorted(held), "fitted_models": fitted_models}
+
+    check_physics(points, base_mapper(plugins, hw, None, cond), hw_id)
 
     def fit_kernels(pts: Sequence[KernelPoint]) -> tuple[Calibration, int]:
         """The kernel part of the calibration from ``pts`` (and how many measurements it used)."""
