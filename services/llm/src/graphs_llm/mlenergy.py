@@ -355,3 +355,31 @@ class FeatureBuilder:
                         roof.kernel_s, spec.power.tdp.si if spec.power else 0.0,
                         {"weight_bytes_per_gpu": st.weight_bytes(), "kv_bytes_per_token_per_gpu": st.kv_bytes_per_token(),
                          "memory_bytes_per_gpu": spec.memory_bytes})
+
+
+# --- compact storage of features (committed for CI) -----------------------------------------------
+_ROW_FIELDS = tuple(Row.__dataclass_fields__)
+
+
+def pack_features(feats: Iterable[Features], digits: int = 7) -> dict[str, Any]:
+    """Features as columns of numbers (a few hundred kB for the whole data set)."""
+    def r(x: float) -> float:
+        return float(f"{x:.{digits}g}")
+    out = []
+    for f in feats:
+        steps = [[x, *[r(getattr(s, k)) for k in Step.NUMERIC], s.confidence] for x, s in f.decode + f.prefill]
+        out.append([[getattr(f.row, k) if not isinstance(getattr(f.row, k), float) else r(getattr(f.row, k))
+                     for k in _ROW_FIELDS], f.group, f.moe, f.weights, f.layers, len(f.decode), steps,
+                    r(f.roofline_decode_s), f.tdp_w, {k: r(v) if isinstance(v, float) else v for k, v in f.extra.items()}])
+    return {"row_fields": list(_ROW_FIELDS), "step_fields": ["x", *Step.NUMERIC, "confidence"], "features": out}
+
+
+def unpack_features(data: Mapping[str, Any]) -> list[Features]:
+    if list(data["row_fields"]) != list(_ROW_FIELDS) or list(data["step_fields"]) != ["x", *Step.NUMERIC, "confidence"]:
+        raise GraphsError("committed features were written by a different version of graphs_llm.mlenergy")
+    out = []
+    for row, group, moe, weights, layers, n_dec, steps, roof, tdp, extra in data["features"]:
+        st = [(float(s[0]), Step(*s[1:-1], s[-1])) for s in steps]
+        out.append(Features(Row(*row), group, bool(moe), weights, int(layers), tuple(st[:n_dec]), tuple(st[n_dec:]),
+                            float(roof), float(tdp), dict(extra)))
+    return out
