@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 ROW_KEYS = ("gpu", "model", "task", "num_gpus", "max_num_seqs", "metric", "measured", "predicted", "low", "high",
             "confidence")
-UNITS = {"itl_ms": "ms", "throughput_tok_s": "tok/s", "avg_power_w": "W", "energy_per_token_j": "J"}
+LABELS = {"itl_ms": "ITL ms", "throughput_tok_s": "tokens/s", "avg_power_w": "power W", "energy_per_token_j": "J/token"}
 
 
 def _root(path: Path) -> Path:
@@ -86,12 +86,12 @@ class MLEnergyReport:
     def tables(self) -> list[Any]:
         from rich.table import Table
         t = Table(title=self.title, title_justify="left")
-        for c in ("GPU", "metric", "rows", "MAPE", "median APE", "coverage", "baseline", "baseline MAPE"):
-            t.add_column(c, justify="left" if c in ("GPU", "metric", "baseline") else "right")
+        for c in ("GPU", "metric", "rows", "MAPE", "median APE", "coverage", "baseline MAPE"):
+            t.add_column(c, justify="left" if c in ("GPU", "metric") else "right")
         for gpu, per in sorted(self.data["summary"].items()):
             for m, s in per.items():
-                t.add_row(gpu, f"{m} ({UNITS[m]})", str(s["n"]), f"{s['mape']:.1f}%", f"{s['median_ape']:.1f}%",
-                          f"{s['coverage']:.2f}", s["baseline"], f"{s['baseline_mape']:.1f}%")
+                t.add_row(gpu, LABELS[m], str(s["n"]), f"{s['mape']:.1f}%", f"{s['median_ape']:.1f}%",
+                          f"{s['coverage']:.2f}", f"{s['baseline_mape']:.1f}% ({s['baseline']})")
         reasons: dict[str, int] = {}
         for s in self.data["skipped"]:
             reasons[s["reason"]] = reasons.get(s["reason"], 0) + 1
