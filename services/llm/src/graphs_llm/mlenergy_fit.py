@@ -29,7 +29,6 @@ residuals of an inner leave-one-group-out on the training groups (never on the h
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -197,17 +196,10 @@ class Design:
         """(prompt length per task, ITL coefficients, step coefficients) fitted on rows ``idx``."""
         prompts = dict(prompts) if prompts else {t: float(TASK_PROMPTS.get(t, 512)) for t in {self.tasks[i] for i in idx}}
 
-        def step_err(q: Mapping[str, float]) -> float:
-            k = self.k_of(q, idx)
-            X = self.itl[k, idx]
-            c = _relative_lsq(X, self.y_itl[idx])
-            S = np.stack([X @ c, self.pre[k, idx]], axis=1)
-            m = _relative_lsq(S, self.y_step[idx])
-            return float(np.mean(np.abs(S @ m / self.y_step[idx] - 1)))
         if search:
             for _ in range(2):             # coordinate search of the prompt length per task (step-time fit)
                 for t in sorted(prompts):
-                    prompts[t] = min((step_err({**prompts, t: float(p)}), float(p)) for p in PROMPT_GRID)[1]
+                    prompts[t] = min((self.step_error(idx, {**prompts, t: float(p)}), float(p)) for p in PROMPT_GRID)[1]
         k = self.k_of(prompts, idx)
         X = self.itl[k, idx]
         itl = _relative_lsq(X, self.y_itl[idx])
@@ -409,10 +401,6 @@ def per_model(scored: Sequence[Scored]) -> list[dict[str, Any]]:
         out.append({"gpu": gpu, "model": model, "n": len(rows),
                     **{m: mape([(s.predicted[m], s.features.row.measured[m]) for s in rows]) for m in METRICS}})
     return out
-
-
-def math_ok(x: float) -> bool:
-    return isinstance(x, float) and math.isfinite(x)
 
 
 def power_table(features: Sequence[Features], boot: int = 200, seed: int = 0, source: str = "") -> dict[str, Any]:
