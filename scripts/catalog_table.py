@@ -47,6 +47,21 @@ def _bytes(x: float | None) -> str:
     return f"{x:.0f} B"
 
 
+def _energy_column(s: Any) -> str:
+    """Where a device's energy comes from (docs/energy.md): its own sourced idle power, the GPU family's power
+    model (fitted on this device's measured power, or transferred as fractions of TDP), or nowhere."""
+    pw = s.power
+    if pw is not None and pw.idle is not None:
+        return "yes (sourced idle power)"
+    if s.family == "gpu" and pw is not None:
+        from graphs_mappers_gpu.power import power_table
+        if s.id in (power_table().get("devices") or {}):
+            return "power model, fitted on its measured power (CALIBRATED)"
+        if power_table().get("family"):
+            return "power model, TDP fractions of measured GPUs (INTERPOLATED)"
+    return "unknown (no idle power)"
+
+
 def device_rows(specs: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(table rows, source sections) for the given specs."""
     rows, sections = [], []
@@ -57,7 +72,7 @@ def device_rows(specs: dict[str, Any]) -> tuple[list[str], list[str]]:
         int8, q8 = _best(s, ("int8",))
         mm = s.main_memory
         pw = s.power
-        energy = "yes" if pw is not None and pw.idle is not None else "unknown (no idle power)"
+        energy = _energy_column(s)
         rows.append(
             f"| `{hw}` | {s.name} | {_num(fp32)} | {_num(fp16)} | {_num(int8)} | {_bytes(s.memory_bytes)} "
             f"({mm.name}) | {s.memory_bandwidth / 1e9:,.4g} | {f'{pw.tdp.si:g}' if pw else '–'} | "
@@ -92,8 +107,8 @@ def render() -> str:
         "`host` CPU is not listed (it differs per machine).",
         "",
         f"{len(hw)} devices. Dense peaks: fp32 and fp16/bf16 in TFLOP/s, int8 in TOP/s (best unit);",
-        "bandwidth of main memory in GB/s; TDP and idle power in W. Energy is estimated only where a",
-        "sourced idle power exists (docs/energy.md). CPU main-memory sizes are the maximum a socket",
+        "bandwidth of main memory in GB/s; TDP and idle power in W. Energy comes from a sourced idle power",
+        "or, on every GPU, from the GPU power model fitted on measured power (docs/energy.md). CPU main-memory sizes are the maximum a socket",
         "supports; CPU peaks are at the clock named in each spec (the formula is in its sources).",
         "",
     ]

@@ -211,14 +211,54 @@ def _level_of(mapper: Any, kernel: Any) -> str:
         return mapper.spec.main_memory.name
 
 
+def _power_model_energy(mapper: Any, coeffs: Any, kernels: Sequence[Any], parts: Sequence[Any], overhead_s: float,
+                        total_s: float) -> EnergyEstimate:
+    """Energy from a family's power model (:mod:`graphs.power`): static power over the whole run plus each
+    unit's coefficient times its activity, capped at the power limit (the clock drops when it binds)."""
+    from graphs.power import Activity, average_power, kernel_activity
+    from graphs.results import ConfidenceLevel
+    per_kernel: list[float | None] = []
+    total = Activity()
+    bound = 0.0
+    for k, p in zip(kernels, parts):
+        a = kernel_activity(mapper, k)
+        total = total + a
+        comp, other = coeffs.dynamic_energy(a)
+        per_kernel.append(coeffs.static.value * p.time_s + comp + other)
+        if getattr(p, "bound", "") == "compute":
+            bound += p.time_s
+    est = average_power(coeffs, total, total_s, compute_bound_s=bound)
+    levels = [ConfidenceLevel[coeffs.confidence]] + [p.confidence for p in parts]
+    conf = min(levels, key=lambda c: c.value) if levels else ConfidenceLevel.THEORETICAL
+    notes = list(est.notes)
+    # the interval also spans the latency interval (static energy and activity scale with time)
+    t_lo = sum(p.low_s for p in parts) + overhead_s
+    t_hi = sum(p.high_s for p in parts) + overhead_s
+    lo = min(est.energy_low_j, average_power(coeffs, total, max(t_lo, 1e-12), min(bound, t_lo)).energy_low_j)
+    hi = max(est.energy_high_j, average_power(coeffs, total, max(t_hi, 1e-12), min(bound, t_hi)).energy_high_j)
+    summary = {"power_model": coeffs.summary(), "tdp_w": coeffs.limit_w, "activity": est.activity,
+               "clock_factor": est.clock_factor, "time_at_power_limit_s": est.time_s}
+    return EnergyEstimate(value_j=est.energy_j, low_j=lo, high_j=hi,
+                          dynamic_min_j=sum(coeffs.dynamic_energy(total, "low")), avg_power_w=est.power_w,
+                          per_kernel_j=tuple(per_kernel), notes=tuple(notes), coefficients=summary,
+                          confidence=conf.name)
+
+
 def estimate_energy(mapper: Any, kernels: Sequence[Any], parts: Sequence[Any], overhead_s: float,
                     total_s: float) -> EnergyEstimate:
     """Energy of ``kernels`` (with their time estimates ``parts``) on ``mapper``'s device.
 
     A family engine may already have set ``parts[i].energy_j`` (e.g. the GPU engine from a spec's
     own coefficients); that value is then used for the kernel, without an interval of its own.
+    A spec without its own idle power but whose family engine has a power model
+    (``mapper.power_coefficients()``, e.g. every GPU: see docs/energy.md) gets its energy from that model.
     """
     spec: HardwareSpec = mapper.spec
+    own = spec.power is not None and spec.power.idle is not None
+    get = getattr(mapper, "power_coefficients", None)
+    coeffs = get() if (not own and callable(get) and total_s > 0) else None
+    if coeffs is not None:
+        return _power_model_energy(mapper, coeffs, kernels, parts, overhead_s, total_s)
     model = EnergyModel(spec)
     missing: set[str] = set()
     per_kernel: list[float | None] = []

@@ -196,6 +196,12 @@ def compose(a: Analysis, mapper: Mapper, fusion: str = "default", runtime: str |
     parts = [replace(p, energy_j=e) if p.energy_j is None and e is not None else p
              for p, e in zip(parts, energy.per_kernel_j)]
     metrics.update(energy.metrics())
+    capped = (energy.coefficients or {}).get("time_at_power_limit_s")
+    if capped and capped > total:   # the power limit binds: the clock drops and compute-bound time stretches
+        k = capped / total
+        total, low, high = capped, low * k, high * k
+        metrics["achieved_flops_per_s"] = a.flops / total if total else 0.0
+        metrics["power_limited"] = True
     prov = Provenance(
         estimator=mapper.estimator_name, mapper=mapper.family, hardware=spec.id,
         calibration=mapper.calibration.source if mapper.calibration is not None else "",

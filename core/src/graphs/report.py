@@ -30,7 +30,7 @@ def _energy(r: EstimationResult) -> str:
     e, dyn = m.get("energy_j"), m.get("energy_dynamic_min_j")
     if e is not None:
         lo, hi = m["energy_interval_j"]
-        return f"{_joules(e)} ({_joules(lo)} – {_joules(hi)})"
+        return f"{_joules(e)} ({_joules(lo)} – {_joules(hi)}) {m.get('energy_confidence', '')}".rstrip()
     return f"unknown (dynamic ≥ {_joules(dyn)})" if dyn else "unknown"
 
 
@@ -62,7 +62,7 @@ def _estimate_rows(results: Sequence[EstimationResult]) -> list[tuple[str, list[
         ("memory / device", lambda r: f"{fmt_si(r.metrics['memory_bytes'], 'B')} / "
                                       f"{fmt_si(r.metrics['device_memory_bytes'], 'B') if r.metrics['device_memory_bytes'] else '?'}"),
         ("fits", lambda r: {True: "yes", False: "NO", None: "unknown"}[r.metrics.get("fits")]),
-        ("energy (THEORETICAL)", _energy),
+        ("energy", _energy),
         ("average power", _power),
         ("estimator", lambda r: f"{r.provenance.estimator} ({r.provenance.mapper})"),
     ]

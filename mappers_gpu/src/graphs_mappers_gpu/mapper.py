@@ -204,6 +204,12 @@ class GPUMapper(Mapper):
             confidence=level, unit=unit, energy_j=energy, **ph,
         )
 
+    def power_coefficients(self) -> Any:
+        """The device's power model (:mod:`graphs_mappers_gpu.power`): fitted on its own measured power,
+        else the family's fractions of TDP; capped at the TDP or ``GRAPHS_GPU_POWER_LIMIT``."""
+        from graphs_mappers_gpu.power import coefficients_for
+        return coefficients_for(self.spec, self.options.power_limit_w)
+
     # --- calibration (the family protocol core's validation uses) ------------------------------
     FIT_OPTIONS = GPUOptions(tf32_matmul=False, tf32_conv=False)   # the measurements ran without TF32
 

@@ -10,10 +10,12 @@
   lower bound).
 * ``sm_count`` — use this many SMs (compute scales with it; bandwidth does not), e.g. to model
   a green context or ``CUDA_MPS_ACTIVE_THREAD_PERCENTAGE``.
+* ``power_limit_w`` — a configured board power limit (``nvidia-smi -pl``) below the spec's TDP:
+  the power model caps average power there and lowers the clock when it binds (docs/energy.md).
 
 From the environment (the CLI builds mappers without options): ``GRAPHS_GPU_TF32_MATMUL``,
 ``GRAPHS_GPU_TF32_CONV`` (``1``/``0``), ``GRAPHS_GPU_FRACTION`` (0 < f <= 1),
-``GRAPHS_GPU_SM_COUNT`` (an integer).
+``GRAPHS_GPU_SM_COUNT`` (an integer), ``GRAPHS_GPU_POWER_LIMIT`` (watts).
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ class GPUOptions:
     tf32_conv: bool = True
     fraction: float = 1.0
     sm_count: int | None = None
+    power_limit_w: float | None = None
 
     def __post_init__(self) -> None:
+        if self.power_limit_w is not None and not (self.power_limit_w > 0 and self.power_limit_w < float("inf")):
+            raise GPUOptionError(f"GPU power limit must be a positive number of watts, got {self.power_limit_w}")
         if not (0.0 < self.fraction <= 1.0):
             raise GPUOptionError(f"GPU fraction must be in (0, 1], got {self.fraction}")
         if self.sm_count is not None and self.sm_count < 1:
@@ -72,4 +77,10 @@ class GPUOptions:
                 kw["sm_count"] = int(raw)
             except ValueError:
                 raise GPUOptionError(f"GRAPHS_GPU_SM_COUNT={raw!r}: expected a positive integer") from None
+        raw = env.get("GRAPHS_GPU_POWER_LIMIT")
+        if raw:
+            try:
+                kw["power_limit_w"] = float(raw)
+            except ValueError:
+                raise GPUOptionError(f"GRAPHS_GPU_POWER_LIMIT={raw!r}: expected watts (a positive number)") from None
         return cls(**kw)

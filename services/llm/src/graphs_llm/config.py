@@ -22,7 +22,12 @@ class LLMConfig:
 
     :param gated: gated MLP (SwiGLU: gate and up projections, ``act(gate)·up``) vs fc1→act→fc2.
     :param parallel: attention and MLP read the same normed input (Phi-2, GPT-J): one norm per layer.
-    :param experts: number of MoE experts (0: dense), ``top_k`` of them per token.
+    :param experts: number of MoE experts (0: dense), ``top_k`` of them per token, each an MLP of width
+        ``moe_ffn`` (0: ``ffn``); ``shared_ffn`` > 0 adds a shared expert of that width run for every token;
+        ``moe_step``: every ``moe_step``-th layer is MoE, the others dense MLPs of width ``ffn`` (Llama 4).
+    :param window: attention window (sliding window or attention chunk) of ``local_layers`` layers; a
+        decode step there attends to at most ``window`` cached tokens (0: every layer global).
+    :param qk_norm: RMSNorm over each query and key head before RoPE (Qwen3, Gemma 3, Llama 4).
     """
 
     name: str
@@ -47,6 +52,12 @@ class LLMConfig:
     top_k: int = 2
     max_pos: int = 4096
     pos_offset: int = 0
+    moe_ffn: int = 0
+    shared_ffn: int = 0
+    moe_step: int = 1
+    window: int = 0
+    local_layers: int = 0
+    qk_norm: bool = False
 
     def __post_init__(self) -> None:
         for k in ("vocab", "dim", "layers", "heads", "kv_heads", "head_dim", "ffn"):
@@ -57,6 +68,10 @@ class LLMConfig:
                               f"kv_heads ({self.kv_heads})")
         if self.norm not in ("rms", "layer"):
             raise GraphsError(f"LLM config {self.name!r}: norm must be rms or layer (got {self.norm!r})")
+        if self.moe_step < 1 or self.moe_ffn < 0 or self.shared_ffn < 0 or self.window < 0:
+            raise GraphsError(f"LLM config {self.name!r}: moe_step must be >= 1; moe_ffn, shared_ffn, window >= 0")
+        if not 0 <= self.local_layers <= self.layers or (self.local_layers and not self.window):
+            raise GraphsError(f"LLM config {self.name!r}: local_layers must be within 0..layers and need a window")
         if self.act not in ACTIVATIONS:
             raise GraphsError(f"LLM config {self.name!r}: activation {self.act!r} is not one of {', '.join(ACTIVATIONS)}")
 
@@ -75,16 +90,38 @@ class LLMConfig:
         return self.heads // self.kv_heads
 
     @property
+    def expert_ffn(self) -> int:
+        """Width of one routed expert's MLP."""
+        return self.moe_ffn or self.ffn
+
+    @property
+    def moe_layers(self) -> int:
+        """Layers whose MLP is a mixture of experts (every ``moe_step``-th layer)."""
+        return self.layers // self.moe_step if self.experts else 0
+
+    @property
+    def dense_layers(self) -> int:
+        return self.layers - self.moe_layers
+
+    @property
     def attention_kind(self) -> str:
         return "MHA" if self.kv_heads == self.heads else ("MQA" if self.kv_heads == 1 else f"GQA (group {self.group})")
 
     def layer_parameters(self) -> int:
         d, b = self.dim, int(self.bias)
         attn = d * (self.q_dim + 2 * self.kv_dim) + self.q_dim * d + b * (self.q_dim + 2 * self.kv_dim + d)
-        one_mlp = (3 if self.gated else 2) * d * self.ffn + b * ((2 if self.gated else 1) * self.ffn + d)
-        mlp = one_mlp * max(self.experts, 1) + (d * self.experts if self.experts else 0)
+        mlp = self._mlp_parameters(bool(self.experts) and self.moe_step == 1)
         norms = (1 if self.parallel else 2) * d * (2 if self.norm == "layer" else 1)
         return attn + mlp + norms
+
+    def _mlp_parameters(self, moe: bool) -> int:
+        d, b = self.dim, int(self.bias)
+
+        def one(f: int) -> int:
+            return (3 if self.gated else 2) * d * f + b * ((2 if self.gated else 1) * f + d)
+        if not moe:
+            return one(self.ffn)
+        return one(self.expert_ffn) * self.experts + d * self.experts + (one(self.shared_ffn) if self.shared_ffn else 0)
 
     def parameters(self) -> int:
         """Parameter count (tied embeddings once), as the zoo's modules have it."""
@@ -92,7 +129,10 @@ class LLMConfig:
         pos = (self.max_pos + self.pos_offset) * self.dim if self.positions == "learned" else 0
         final = self.dim * (2 if self.norm == "layer" else 1)
         head = 0 if self.tied else self.vocab * self.dim
-        return emb + pos + self.layers * self.layer_parameters() + final + head + (self.vocab if self.lm_head_bias else 0)
+        layers = self.layers * self.layer_parameters()
+        if self.experts and self.moe_step > 1:   # interleaved dense and MoE layers
+            layers += self.moe_layers * (self._mlp_parameters(True) - self._mlp_parameters(False))
+        return emb + pos + layers + final + head + (self.vocab if self.lm_head_bias else 0)
 
     def kv_elements_per_token(self) -> int:
         """K and V elements one token adds to the cache, all layers."""

@@ -8,6 +8,9 @@ treat them exactly like traced ops. Formulas are core's defaults except:
 * ``llm::linear`` — ``x·Wᵀ (+b)`` whose weight may be int8/int4 (weight-only quantisation):
   FLOPs ``2·M·N·K`` on the activation precision; bytes read include the weight at its own width
   and the per-group scales (input 3) — the dequantisation happens in registers.
+* ``llm::grouped_linear`` — the routed experts of an MoE layer as one grouped GEMM (vLLM's fused MoE):
+  ``[E, M, K]·[E, N, K]ᵀ``, costed like ``linear`` (every touched expert's weight read once), kind
+  ``matmul`` so the engine tiles ``E`` GEMMs of ``M`` rows.
 * ``llm::attention`` — fused (FlashAttention / paged) attention. FLOPs are
   ``4·heads·head_dim·attended`` where ``attended`` (an attribute) is the number of (query, key)
   pairs actually computed: causal prefill skips the masked upper triangle, a decode step attends
@@ -41,6 +44,7 @@ def _attention(op: OpView) -> OpCost:
 # op type -> (kind, formula or None for the kind's default)
 OPS: dict[str, tuple[str, object]] = {
     "linear": ("linear", _linear),
+    "grouped_linear": ("matmul", _linear),    # MoE experts as one grouped GEMM: [E, M, K] x [E, N, K] -> [E, M, N]
     "embedding": ("embedding", None),
     "rms_norm": ("rms_norm", None),
     "layer_norm": ("layer_norm", None),
