@@ -230,11 +230,16 @@ def _roofline(page: Page, r: dict[str, Any], plugins: Any, i: int) -> None:
                         hovertemplate="%{text}<br>%{x:.3g} FLOP/B, %{y:.3g} FLOP/s")
     prec = (m.get("precision") or "fp32").split(",")[0]
     peak = bw = None
+    installed = True
     try:
         spec = plugins.hardware_entry(hw).spec
-        peak, bw = spec.peak(prec) or spec.peak("fp32"), spec.memory_bandwidth
+        bw = spec.memory_bandwidth
+        for q in dict.fromkeys((prec, "fp32", "tf32", "bf16", "fp16", "int8")):   # the spec's peak nearest the model's
+            if spec.peak(q):
+                peak, prec = spec.peak(q), q
+                break
     except GraphsError:
-        pass
+        installed = False
     xs = [k["flops"] / k["bytes"] for k in placed] or [1.0]
     if peak and bw:
         x0, x1 = min(min(xs), peak / bw) / 4, max(max(xs), peak / bw) * 4
@@ -242,7 +247,8 @@ def _roofline(page: Page, r: dict[str, Any], plugins: Any, i: int) -> None:
         fig.add_scatter(x=[x0, ridge, x1], y=[x0 * bw, peak, peak], mode="lines", name=f"roofline ({prec} peak, "
                         f"{bw / 1e9:.4g} GB/s)", line=dict(color="black", width=2))
     else:
-        page.p(f"{hw}: not installed here, so its peak and bandwidth are unknown: kernels only")
+        page.p(f"{hw}: " + ("not installed here, so its peak and bandwidth are unknown" if not installed else
+                            "its spec gives no dense peak") + ": kernels only")
     fig.update_layout(title=f"{hw}: {len(placed)} kernels placed" + (f", {skipped} without FLOPs not placed"
                                                                      if skipped else ""),
                       xaxis=dict(type="log", title="arithmetic intensity (FLOP/byte)"),
@@ -399,13 +405,16 @@ def _sweep_pareto(page: Page, ok: list[dict[str, Any]], plugins: Any, lat_key: s
 # --- validate -------------------------------------------------------------------------------------
 def validate_report(page: Page, data: dict[str, Any], plugins: Any) -> str:
     import plotly.graph_objects as go
+    from graphs import metrics
     rows = [r for r in data["rows"] if r.get("measured_s") and r.get("predicted_s")]
-    s = data["summary"]
     label = data["label"]
     page.h2("Validation", f"estimates against {data['source']}: {len(rows)} rows")
-    page.table(["rows", "MAPE %", "max APE %", "Spearman", "interval coverage"],
-               [[s.get("n", len(rows)), s.get("mape"), s.get("max_ape"), s.get("spearman"), s.get("coverage")]],
-               "summary")
+    if rows:
+        s = metrics.score([r["predicted_s"] for r in rows], [r["measured_s"] for r in rows],
+                          [r["low_s"] for r in rows], [r["high_s"] for r in rows])
+        page.table(["rows", "MAPE %", "max APE %", "Spearman", "interval coverage"],
+                   [[s.n, s.mape, s.max_ape, s.spearman if math.isfinite(s.spearman) else "n/a", s.coverage]],
+                   "summary")
     groups = list(dict.fromkeys(str(r.get(label)) for r in rows))
     fig = go.Figure()
     for j, g in enumerate(groups):
