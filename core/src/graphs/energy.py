@@ -166,10 +166,13 @@ class EnergyModel:
                 return Coefficient.of([(pj * 8 * PJ, src) for pj, src in cands])
         return None
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, precisions: Any = None, levels: Any = None) -> dict[str, Any]:
+        """The coefficients resolved so far (or only those of ``precisions`` and memory ``levels``)."""
         out: dict[str, Any] = {
-            "per_flop": {p: c.to_dict("pJ/FLOP", PJ) for p, c in self._flop.items() if c is not None},
-            "per_byte": {lv: c.to_dict("pJ/B", PJ) for lv, c in self._byte.items() if c is not None},
+            "per_flop": {p: c.to_dict("pJ/FLOP", PJ) for p, c in self._flop.items()
+                         if c is not None and (precisions is None or p in precisions)},
+            "per_byte": {lv: c.to_dict("pJ/B", PJ) for lv, c in self._byte.items()
+                         if c is not None and (levels is None or lv in levels)},
         }
         if self.idle is not None:
             out["idle_power"] = self.idle.to_dict("W", 1.0)
@@ -212,14 +215,18 @@ def _level_of(mapper: Any, kernel: Any) -> str:
 
 
 def estimate_energy(mapper: Any, kernels: Sequence[Any], parts: Sequence[Any], overhead_s: float,
-                    total_s: float) -> EnergyEstimate:
+                    total_s: float, counts: Sequence[int] | None = None) -> EnergyEstimate:
     """Energy of ``kernels`` (with their time estimates ``parts``) on ``mapper``'s device.
 
     A family engine may already have set ``parts[i].energy_j`` (e.g. the GPU engine from a spec's
     own coefficients); that value is then used for the kernel, without an interval of its own.
+    ``counts``: how many times each kernel runs (distinct kernels of a model); per-kernel values are
+    per single run, totals weighted.
     """
     spec: HardwareSpec = mapper.spec
-    model = EnergyModel(spec)
+    model = _model_for(mapper)
+    used_prec: set[str] = set()
+    used_levels: set[str] = set()
     missing: set[str] = set()
     per_kernel: list[float | None] = []
     tot = lo = hi = dyn_min = 0.0
@@ -227,17 +234,23 @@ def estimate_energy(mapper: Any, kernels: Sequence[Any], parts: Sequence[Any], o
     for k, p in zip(kernels, parts):
         prec = mapper.precision_of(k)
         ef = model.per_flop(prec) if k.flops else None
-        eb = model.per_byte(_level_of(mapper, k)) if k.bytes else None
+        level = _level_of(mapper, k) if k.bytes else ""
+        eb = model.per_byte(level) if k.bytes else None
+        if k.flops:
+            used_prec.add(prec)
+        if k.bytes:
+            used_levels.add(model.level(level).name)
         if k.flops and ef is None:
             missing.add(f"no energy per FLOP for {prec}")
         if k.bytes and eb is None:
-            missing.add(f"no energy per byte for memory level {_level_of(mapper, k)!r}")
+            missing.add(f"no energy per byte for memory level {level!r}")
         d = d_lo = d_hi = 0.0
         if ef is not None:
             d, d_lo, d_hi = d + k.flops * ef.value, d_lo + k.flops * ef.low, d_hi + k.flops * ef.high
         if eb is not None:
             d, d_lo, d_hi = d + k.bytes * eb.value, d_lo + k.bytes * eb.low, d_hi + k.bytes * eb.high
-        dyn_min += d_lo
+        n = counts[len(per_kernel)] if counts is not None else 1
+        dyn_min += d_lo * n
         if getattr(p, "energy_j", None) is not None:
             e = e_lo = e_hi = float(p.energy_j)
         elif idle is not None:
@@ -246,7 +259,7 @@ def estimate_energy(mapper: Any, kernels: Sequence[Any], parts: Sequence[Any], o
             e = e_lo = e_hi = None  # type: ignore[assignment]
         per_kernel.append(e)
         if e is not None:
-            tot, lo, hi = tot + e, lo + e_lo, hi + e_hi
+            tot, lo, hi = tot + e * n, lo + e_lo * n, hi + e_hi * n
     notes = sorted(missing)
     known = idle is not None and not missing and all(e is not None for e in per_kernel)
     if idle is None:
@@ -264,5 +277,18 @@ def estimate_energy(mapper: Any, kernels: Sequence[Any], parts: Sequence[Any], o
     return EnergyEstimate(
         value_j=value, low_j=low, high_j=high,
         dynamic_min_j=dyn_min if not missing else None, avg_power_w=power,
-        per_kernel_j=tuple(per_kernel), notes=tuple(notes), coefficients=model.summary(),
+        per_kernel_j=tuple(per_kernel), notes=tuple(notes), coefficients=model.summary(used_prec, used_levels),
     )
+
+
+def _model_for(mapper: Any) -> EnergyModel:
+    """The mapper's EnergyModel, kept on the mapper (its coefficients are resolved once per device,
+    not once per estimate: a sweep composes the same engine thousands of times)."""
+    m = getattr(mapper, "_graphs_energy_model", None)
+    if m is None or m.spec is not mapper.spec:
+        m = EnergyModel(mapper.spec)
+        try:
+            mapper._graphs_energy_model = m
+        except AttributeError:      # an engine with __slots__: no cache
+            pass
+    return m

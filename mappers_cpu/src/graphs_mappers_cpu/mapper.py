@@ -226,6 +226,14 @@ class CPUMapper(Mapper):
 
     # --- priors & confidence ----------------------------------------------------------------------
     def _lookup(self, kernel: Kernel) -> tuple[EfficiencyPrior, ConfidenceLevel]:
+        last = getattr(self, "_last_lookup", None)
+        if last is not None and last[0] is kernel:     # prior() then confidence() of the same kernel
+            return last[1]
+        out = self._lookup_new(kernel)
+        self._last_lookup = (kernel, out)
+        return out
+
+    def _lookup_new(self, kernel: Kernel) -> tuple[EfficiencyPrior, ConfidenceLevel]:
         if self.priors is None:
             raise SpecError(f"hardware {self.spec.id!r}: no CPU efficiency priors installed "
                             "(run benchmarks/derive_cpu_priors.py)")

@@ -138,7 +138,7 @@ def _forward(ctx: Context, points: Sequence[Point], keys: Sequence[str]) -> list
             a = analyses.get(policy)
             if a is None:
                 a = analyses[policy] = analyze_graph(graph, ctx.gp, fusion=policy, precision=p.precision or None)
-            r = compose(a, mapper, fusion=policy)
+            r = compose(a, mapper, fusion=policy, breakdown=False)
             ran = set((r.metrics.get("precision") or "").split(","))
             if p.precision and p.precision not in ran and not (p.precision == "tf32" and "fp32" in ran):
                 raise GraphsError(f"precision {p.precision}: the model runs at {', '.join(sorted(ran))} (graphs changes "
