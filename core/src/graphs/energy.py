@@ -231,24 +231,31 @@ def estimate_energy(mapper: Any, kernels: Sequence[Any], parts: Sequence[Any], o
     per_kernel: list[float | None] = []
     tot = lo = hi = dyn_min = 0.0
     idle = model.idle
+    flop_of: dict[str, Coefficient | None] = {}            # this call's lookups (precision, level name)
+    byte_of: dict[str, tuple[Coefficient | None, str]] = {}
     for k, p in zip(kernels, parts):
-        prec = mapper.precision_of(k)
-        ef = model.per_flop(prec) if k.flops else None
-        level = _level_of(mapper, k) if k.bytes else ""
-        eb = model.per_byte(level) if k.bytes else None
-        if k.flops:
-            used_prec.add(prec)
-        if k.bytes:
-            used_levels.add(model.level(level).name)
-        if k.flops and ef is None:
-            missing.add(f"no energy per FLOP for {prec}")
-        if k.bytes and eb is None:
-            missing.add(f"no energy per byte for memory level {level!r}")
+        flops, nbytes = k.flops, k.bytes
         d = d_lo = d_hi = 0.0
-        if ef is not None:
-            d, d_lo, d_hi = d + k.flops * ef.value, d_lo + k.flops * ef.low, d_hi + k.flops * ef.high
-        if eb is not None:
-            d, d_lo, d_hi = d + k.bytes * eb.value, d_lo + k.bytes * eb.low, d_hi + k.bytes * eb.high
+        if flops:
+            prec = mapper.precision_of(k)
+            if prec not in flop_of:
+                flop_of[prec] = model.per_flop(prec)
+                used_prec.add(prec)
+            ef = flop_of[prec]
+            if ef is None:
+                missing.add(f"no energy per FLOP for {prec}")
+            else:
+                d, d_lo, d_hi = flops * ef.value, flops * ef.low, flops * ef.high
+        if nbytes:
+            level = _level_of(mapper, k)
+            if level not in byte_of:
+                byte_of[level] = (model.per_byte(level), model.level(level).name)
+                used_levels.add(byte_of[level][1])
+            eb = byte_of[level][0]
+            if eb is None:
+                missing.add(f"no energy per byte for memory level {level!r}")
+            else:
+                d, d_lo, d_hi = d + nbytes * eb.value, d_lo + nbytes * eb.low, d_hi + nbytes * eb.high
         n = counts[len(per_kernel)] if counts is not None else 1
         dyn_min += d_lo * n
         if getattr(p, "energy_j", None) is not None:

@@ -144,8 +144,10 @@ def ray_tasks(tasks: Sequence[tuple[list[Point], list[str]]], address: str | Non
 # --- the sweep ----------------------------------------------------------------------------------
 def run_sweep(spec: SweepSpec, output: Path | None, plugins: Any, *, workers: int = 1, ray: bool | str = False,
               fresh: bool = False, progress: bool | None = None, meta: dict[str, Any] | None = None,
+              pool: bool = False,
               on_rows: Callable[[list[dict[str, Any]]], None] | None = None) -> SweepResult:
-    """Run the points of ``spec`` not already in ``output`` and write the whole table there."""
+    """Run the points of ``spec`` not already in ``output`` and write the whole table there (``pool``:
+    use worker processes even for ``workers=1``, as the benchmark does to measure the pool itself)."""
     t0 = time.perf_counter()
     spec.check()
     pts = keyed_points(spec, plugins)
@@ -158,7 +160,7 @@ def run_sweep(spec: SweepSpec, output: Path | None, plugins: Any, *, workers: in
     if ray:
         executor = f"ray ({ray})" if isinstance(ray, str) else "ray (local)"
         stream = ray_tasks(tasks, ray if isinstance(ray, str) else None, workers if workers > 1 else None)
-    elif workers > 1 and len(tasks) > 1:
+    elif pool or (workers > 1 and len(tasks) > 1):
         executor = f"process pool ({workers} workers)"
         stream = _pool(tasks, workers)
     else:
