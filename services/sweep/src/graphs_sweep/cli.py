@@ -187,12 +187,25 @@ def plan(
         cols, rows = plan_rows(rep)
         write_output(rows_csv(cols, rows) if fmt is Format.csv else markdown_table(cols, rows), output)
     else:
-        from graphs.output import print_renderables
-        print_renderables(plan_tables(rep, top), output, width=180)
+        _print_wide(plan_tables(rep, top), output)
     warn_failed_plugins(gp)
 
 
-PLAN_COLUMNS = ("pareto", "feasible", "hardware", "batch", "precision", "tp", "latency", "interval", "confidence",
+def _print_wide(renderables: list[Any], output: Optional[Path]) -> None:
+    """Tables as wide as they need (a pipe gets 200 columns, not 80)."""
+    import sys
+
+    from graphs.output import is_stdout, print_renderables
+    if is_stdout(output) and not sys.stdout.isatty():
+        from rich.console import Console
+        con = Console(highlight=False, soft_wrap=False, width=200)
+        for r in renderables:
+            con.print(r)
+        return
+    print_renderables(renderables, output, width=200)
+
+
+PLAN_COLUMNS = ("front", "ok", "device", "batch", "prec", "tp", "latency", "90% interval", "confidence",
                 "cost", "energy", "replicas", "why not")
 
 
@@ -207,7 +220,8 @@ def plan_rows(rep: Any) -> tuple[tuple[str, ...], list[list[Any]]]:
         rows.append(["yes" if c.pareto else "", "yes" if c.feasible else "no", c.hardware, c.batch,
                      c.precision or "", c.tp, f"{c.latency_metric} {_si(c.latency_s, 's')}",
                      f"{_si(c.latency_low_s, 's')} – {_si(c.latency_high_s, 's')}", c.confidence,
-                     "unknown" if c.cost is None else f"{c.cost:.4g} ({c.cost_low:.3g} – {c.cost_high:.3g}) {c.cost_unit}",
+                     "unknown" if c.cost is None else f"{c.cost:.4g} ({c.cost_low:.3g} – {c.cost_high:.3g}) "
+                     + c.cost_unit.replace("USD per 1M ", "$/1M ").replace("USD/hour", "$/h"),
                      "unknown" if c.energy_j is None else f"{_si(c.energy_j, 'J')} ({_si(c.energy_low_j, 'J')} – "
                      f"{_si(c.energy_high_j, 'J')})", "" if c.replicas is None else c.replicas,
                      "; ".join(c.violations)])
