@@ -21,9 +21,10 @@ checked on the estimated average power where known, else on the TDP (an upper bo
 power): a row whose TDP exceeds the limit and whose power is unknown is reported as unverified and
 excluded.
 
-Pareto front: a row is dominated when another is no worse on every objective known for both
-(latency always; cost and energy where both rows know them) and better on one. Unknown objectives
-are never treated as zero.
+Pareto front: a row is dominated when another row is no worse on every objective the first one knows
+(latency always; cost and energy where known) — and knows them too — and better on one. So an unknown
+cost or energy is never treated as zero, nor as better: a priced row is only beaten by priced rows, and a
+row without a price is beaten by any faster row.
 """
 
 from __future__ import annotations
@@ -238,11 +239,14 @@ def candidates(rows: Sequence[Mapping[str, Any]], prices: Mapping[str, Price], c
 
 
 def _dominates(a: Candidate, b: Candidate) -> bool:
+    """``a`` is no worse than ``b`` on every objective ``b`` knows — and ``a`` must know it too (an unknown
+    cost or energy is not a better one) — and better on one."""
     pairs = [(a.latency_s, b.latency_s)]
-    if a.cost is not None and b.cost is not None:
-        pairs.append((a.cost, b.cost))
-    if a.energy_j is not None and b.energy_j is not None:
-        pairs.append((a.energy_j, b.energy_j))
+    for x, y in ((a.cost, b.cost), (a.energy_j, b.energy_j)):
+        if y is not None:
+            if x is None:
+                return False
+            pairs.append((x, y))
     return all(x <= y for x, y in pairs) and any(x < y for x, y in pairs)
 
 
@@ -283,8 +287,8 @@ def make_plan(model: str, mode: str, rows: Sequence[Mapping[str, Any]], prices: 
     cands = candidates(rows, prices, c, rate, plugins)
     pareto(cands)
     cands = ranked(cands)
-    notes = ["Pareto front over latency (TPOT when serving), cost and energy; an objective unknown for either "
-             "of two rows is left out of their comparison (never taken as zero)"]
+    notes = ["Pareto front over latency (TPOT when serving), cost and energy; a row is beaten only by a row that "
+             "knows every objective it knows and is no worse on each (unknown is never taken as zero or as better)"]
     n_e = sum(1 for x in cands if x.feasible and x.energy_j is None)
     if n_e:
         notes.append(f"{n_e} feasible row(s) have unknown energy (no sourced idle power, or serving) and are not "

@@ -89,16 +89,16 @@ def _pool(tasks: Sequence[tuple[list[Point], list[str]]], workers: int) -> Itera
 
     from graphs_sweep.engine import init_worker, run_task
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method),
-                                initializer=init_worker, initargs=(_graphs_env(),)) as ex:
+    ex = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method),
+                                initializer=init_worker, initargs=(_graphs_env(),))
+    try:
         futures = [ex.submit(run_task, pts, keys) for pts, keys in tasks]
-        try:
-            for f in cf.as_completed(futures):
-                yield f.result()
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+        for f in cf.as_completed(futures):
+            yield f.result()
+    except BaseException:
+        ex.shutdown(wait=False, cancel_futures=True)    # Ctrl-C: no new task starts; the parts are kept
+        raise
+    ex.shutdown(wait=True)
 
 
 def ray_tasks(tasks: Sequence[tuple[list[Point], list[str]]], address: str | None,
