@@ -472,11 +472,13 @@ def plan_report(page: Page, data: dict[str, Any], plugins: Any) -> str:
     fig.update_layout(title=f"{cands[0]['latency_metric'] if cands else 'latency'} against {y_title}",
                       xaxis=dict(type="log", title="latency (ms)"), yaxis=dict(type="log", title=y_title))
     page.chart(fig, "chart-pareto")
+    unit = cands[0]["cost_unit"] if cands else "cost"
     page.table(["Pareto", "feasible", "device", "batch", "precision", "tp", "latency (ms)", "low", "high",
-                "confidence", "cost", "energy (J)", "why not"],
+                "confidence", unit, "low", "high", "energy (J)", "why not"],
                [["yes" if c["pareto"] else "", "yes" if c["feasible"] else "no", c["hardware"], c["batch"],
                  c["precision"] or "", c["tp"], _ms(c["latency_s"]), _ms(c["latency_low_s"]), _ms(c["latency_high_s"]),
                  c["confidence"], "unknown" if c["cost"] is None else c["cost"],
+                 "" if c["cost_low"] is None else c["cost_low"], "" if c["cost_high"] is None else c["cost_high"],
                  "unknown" if c["energy_j"] is None else c["energy_j"], "; ".join(c["violations"])]
                 for c in cands[:300]], "candidates")
     return f"graphs plan report: {data['model']}"
