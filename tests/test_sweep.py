@@ -208,6 +208,13 @@ def test_cli_sweep_and_errors(tmp_path, graphs_cli):
     assert bad.exit_code == 2 and "--batch" in bad.stderr
     bad = graphs_cli("sweep", "--model", MODEL, "--hardware", "h100", "-o", str(tmp_path / "no" / "x.parquet"))
     assert bad.exit_code == 2 and "does not exist" in bad.stderr
+    import socket
+    with socket.socket() as s:          # a port nothing listens on: refused at once, not after Ray's minutes
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    bad = graphs_cli("sweep", "--model", MODEL, "--hardware", "h100", "-o", str(out), "--ray-address",
+                     f"127.0.0.1:{port}")
+    assert bad.exit_code == 2 and "no Ray cluster answers" in bad.stderr
 
 
 def test_parquet_is_queryable_with_pandas_style_tools(tmp_path):

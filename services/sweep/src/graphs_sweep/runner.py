@@ -112,6 +112,8 @@ def ray_tasks(tasks: Sequence[tuple[list[Point], list[str]]], address: str | Non
         import ray
     except ImportError:
         raise GraphsError("--ray: Ray is not installed (pip install 'ray>=2.9')") from None
+    if address and address != "auto":
+        _probe(address)
     started = False
     if not ray.is_initialized():
         kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
@@ -139,6 +141,20 @@ def ray_tasks(tasks: Sequence[tuple[list[Point], list[str]]], address: str | Non
     finally:
         if started:
             ray.shutdown()
+
+
+def _probe(address: str, timeout_s: float = 3.0) -> None:
+    """Fail in one line, at once, when nothing listens at a Ray address (ray.init would wait minutes)."""
+    import socket
+    hostport = address.split("://", 1)[-1].split("/", 1)[0]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise GraphsError(f"--ray-address {address!r}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as e:
+        raise GraphsError(f"--ray-address {address}: no Ray cluster answers there ({e.strerror or e})") from None
 
 
 # --- the sweep ----------------------------------------------------------------------------------
