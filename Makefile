@@ -1,6 +1,6 @@
 # Two commands: `make setup` (every distribution editable + dev tools, in .venv) and `make test`.
 # `make test` runs setup first when .venv is missing or a pyproject changed, so a fresh clone
-# needs only `make test`; .ci/run runs exactly `make test`.
+# needs only `make test`; .ci/run installs chromium if missing, then runs `make test`.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python

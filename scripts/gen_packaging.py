@@ -79,8 +79,9 @@ def extras_block() -> str:
         lines += [f'  "{n}",' for n in names]
         lines.append("]")
     lines.append(f'all = ["graphs-estimator[{",".join(ex)}]"]')
-    lines.append('# onnxscript: torch.onnx.export(dynamo=True) in the FX-vs-ONNX parity tests')
-    lines.append('dev = ["pytest>=8", "hypothesis>=6", "scipy>=1.10", "onnxscript==0.7.2", "build>=1"]')
+    lines.append('# onnxscript: torch.onnx.export(dynamo=True) in the FX-vs-ONNX parity tests; pillow: reading the '
+                 'browser screenshots of graphs report')
+    lines.append('dev = ["pytest>=8", "hypothesis>=6", "scipy>=1.10", "onnxscript==0.7.2", "build>=1", "pillow>=10"]')
     lines.append(EXTRAS_END)
     return "\n".join(lines)
 

@@ -166,10 +166,13 @@ class EnergyModel:
                 return Coefficient.of([(pj * 8 * PJ, src) for pj, src in cands])
         return None
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, precisions: Any = None, levels: Any = None) -> dict[str, Any]:
+        """The coefficients resolved so far (or only those of ``precisions`` and memory ``levels``)."""
         out: dict[str, Any] = {
-            "per_flop": {p: c.to_dict("pJ/FLOP", PJ) for p, c in self._flop.items() if c is not None},
-            "per_byte": {lv: c.to_dict("pJ/B", PJ) for lv, c in self._byte.items() if c is not None},
+            "per_flop": {p: c.to_dict("pJ/FLOP", PJ) for p, c in self._flop.items()
+                         if c is not None and (precisions is None or p in precisions)},
+            "per_byte": {lv: c.to_dict("pJ/B", PJ) for lv, c in self._byte.items()
+                         if c is not None and (levels is None or lv in levels)},
         }
         if self.idle is not None:
             out["idle_power"] = self.idle.to_dict("W", 1.0)
@@ -212,7 +215,7 @@ def _level_of(mapper: Any, kernel: Any) -> str:
 
 
 def _power_model_energy(mapper: Any, coeffs: Any, kernels: Sequence[Any], parts: Sequence[Any], overhead_s: float,
-                        total_s: float) -> EnergyEstimate:
+                        total_s: float, counts: Sequence[int] | None = None) -> EnergyEstimate:
     """Energy from a family's power model (:mod:`graphs.power`): static power over the whole run plus each
     unit's coefficient times its activity, capped at the power limit (the clock drops when it binds)."""
     from graphs.power import Activity, average_power, kernel_activity
@@ -220,20 +223,22 @@ def _power_model_energy(mapper: Any, coeffs: Any, kernels: Sequence[Any], parts:
     per_kernel: list[float | None] = []
     total = Activity()
     bound = 0.0
-    for k, p in zip(kernels, parts):
+    for i, (k, p) in enumerate(zip(kernels, parts)):
+        n = counts[i] if counts is not None else 1
         a = kernel_activity(mapper, k)
-        total = total + a
+        total = total + (a.scaled(n) if n != 1 else a)
         comp, other = coeffs.dynamic_energy(a)
         per_kernel.append(coeffs.static.value * p.time_s + comp + other)
         if getattr(p, "bound", "") == "compute":
-            bound += p.time_s
+            bound += p.time_s * n
     est = average_power(coeffs, total, total_s, compute_bound_s=bound)
     levels = [ConfidenceLevel[coeffs.confidence]] + [p.confidence for p in parts]
     conf = min(levels, key=lambda c: c.value) if levels else ConfidenceLevel.THEORETICAL
     notes = list(est.notes)
     # the interval also spans the latency interval (static energy and activity scale with time)
-    t_lo = sum(p.low_s for p in parts) + overhead_s
-    t_hi = sum(p.high_s for p in parts) + overhead_s
+    ns = counts if counts is not None else [1] * len(parts)
+    t_lo = sum(p.low_s * n for p, n in zip(parts, ns)) + overhead_s
+    t_hi = sum(p.high_s * n for p, n in zip(parts, ns)) + overhead_s
     lo = min(est.energy_low_j, average_power(coeffs, total, max(t_lo, 1e-12), min(bound, t_lo)).energy_low_j)
     hi = max(est.energy_high_j, average_power(coeffs, total, max(t_hi, 1e-12), min(bound, t_hi)).energy_high_j)
     summary = {"power_model": coeffs.summary(), "tdp_w": coeffs.limit_w, "activity": est.activity,
@@ -245,39 +250,56 @@ def _power_model_energy(mapper: Any, coeffs: Any, kernels: Sequence[Any], parts:
 
 
 def estimate_energy(mapper: Any, kernels: Sequence[Any], parts: Sequence[Any], overhead_s: float,
-                    total_s: float) -> EnergyEstimate:
+                    total_s: float, counts: Sequence[int] | None = None) -> EnergyEstimate:
     """Energy of ``kernels`` (with their time estimates ``parts``) on ``mapper``'s device.
 
     A family engine may already have set ``parts[i].energy_j`` (e.g. the GPU engine from a spec's
     own coefficients); that value is then used for the kernel, without an interval of its own.
     A spec without its own idle power but whose family engine has a power model
     (``mapper.power_coefficients()``, e.g. every GPU: see docs/energy.md) gets its energy from that model.
+    ``counts``: how many times each kernel runs (distinct kernels of a model); per-kernel values are
+    per single run, totals weighted.
     """
     spec: HardwareSpec = mapper.spec
     own = spec.power is not None and spec.power.idle is not None
     get = getattr(mapper, "power_coefficients", None)
     coeffs = get() if (not own and callable(get) and total_s > 0) else None
     if coeffs is not None:
-        return _power_model_energy(mapper, coeffs, kernels, parts, overhead_s, total_s)
-    model = EnergyModel(spec)
+        return _power_model_energy(mapper, coeffs, kernels, parts, overhead_s, total_s, counts)
+    model = _model_for(mapper)
+    used_prec: set[str] = set()
+    used_levels: set[str] = set()
     missing: set[str] = set()
     per_kernel: list[float | None] = []
     tot = lo = hi = dyn_min = 0.0
     idle = model.idle
+    flop_of: dict[str, Coefficient | None] = {}            # this call's lookups (precision, level name)
+    byte_of: dict[str, tuple[Coefficient | None, str]] = {}
     for k, p in zip(kernels, parts):
-        prec = mapper.precision_of(k)
-        ef = model.per_flop(prec) if k.flops else None
-        eb = model.per_byte(_level_of(mapper, k)) if k.bytes else None
-        if k.flops and ef is None:
-            missing.add(f"no energy per FLOP for {prec}")
-        if k.bytes and eb is None:
-            missing.add(f"no energy per byte for memory level {_level_of(mapper, k)!r}")
+        flops, nbytes = k.flops, k.bytes
         d = d_lo = d_hi = 0.0
-        if ef is not None:
-            d, d_lo, d_hi = d + k.flops * ef.value, d_lo + k.flops * ef.low, d_hi + k.flops * ef.high
-        if eb is not None:
-            d, d_lo, d_hi = d + k.bytes * eb.value, d_lo + k.bytes * eb.low, d_hi + k.bytes * eb.high
-        dyn_min += d_lo
+        if flops:
+            prec = mapper.precision_of(k)
+            if prec not in flop_of:
+                flop_of[prec] = model.per_flop(prec)
+                used_prec.add(prec)
+            ef = flop_of[prec]
+            if ef is None:
+                missing.add(f"no energy per FLOP for {prec}")
+            else:
+                d, d_lo, d_hi = flops * ef.value, flops * ef.low, flops * ef.high
+        if nbytes:
+            level = _level_of(mapper, k)
+            if level not in byte_of:
+                byte_of[level] = (model.per_byte(level), model.level(level).name)
+                used_levels.add(byte_of[level][1])
+            eb = byte_of[level][0]
+            if eb is None:
+                missing.add(f"no energy per byte for memory level {level!r}")
+            else:
+                d, d_lo, d_hi = d + nbytes * eb.value, d_lo + nbytes * eb.low, d_hi + nbytes * eb.high
+        n = counts[len(per_kernel)] if counts is not None else 1
+        dyn_min += d_lo * n
         if getattr(p, "energy_j", None) is not None:
             e = e_lo = e_hi = float(p.energy_j)
         elif idle is not None:
@@ -286,7 +308,7 @@ def estimate_energy(mapper: Any, kernels: Sequence[Any], parts: Sequence[Any], o
             e = e_lo = e_hi = None  # type: ignore[assignment]
         per_kernel.append(e)
         if e is not None:
-            tot, lo, hi = tot + e, lo + e_lo, hi + e_hi
+            tot, lo, hi = tot + e * n, lo + e_lo * n, hi + e_hi * n
     notes = sorted(missing)
     known = idle is not None and not missing and all(e is not None for e in per_kernel)
     if idle is None:
@@ -304,5 +326,18 @@ def estimate_energy(mapper: Any, kernels: Sequence[Any], parts: Sequence[Any], o
     return EnergyEstimate(
         value_j=value, low_j=low, high_j=high,
         dynamic_min_j=dyn_min if not missing else None, avg_power_w=power,
-        per_kernel_j=tuple(per_kernel), notes=tuple(notes), coefficients=model.summary(),
+        per_kernel_j=tuple(per_kernel), notes=tuple(notes), coefficients=model.summary(used_prec, used_levels),
     )
+
+
+def _model_for(mapper: Any) -> EnergyModel:
+    """The mapper's EnergyModel, kept on the mapper (its coefficients are resolved once per device,
+    not once per estimate: a sweep composes the same engine thousands of times)."""
+    m = getattr(mapper, "_graphs_energy_model", None)
+    if m is None or m.spec is not mapper.spec:
+        m = EnergyModel(mapper.spec)
+        try:
+            mapper._graphs_energy_model = m
+        except AttributeError:      # an engine with __slots__: no cache
+            pass
+    return m

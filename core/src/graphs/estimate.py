@@ -7,6 +7,7 @@ graph ─(precision pass)─▶ op costs ─partition─▶ kernels ─mapper─
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from graphs.energy import estimate_energy
@@ -34,6 +35,31 @@ class Analysis:
     peak_activation_bytes: float
     op_kinds: dict[str, int]
     kernel_kinds: dict[str, int]
+
+    @cached_property
+    def distinct_kernels(self) -> tuple[tuple[Kernel, ...], tuple[int, ...], tuple[int, ...]]:
+        """(distinct kernels, index of each kernel's distinct one, count of each distinct one): kernels
+        equal in everything but name and nodes (ResNet-50: 174 kernels, 48 distinct) are estimated once
+        by a family engine whose ``estimate_kernel`` depends on shapes only (see :func:`compose`)."""
+        seen: dict[tuple, int] = {}
+        unique: list[Kernel] = []
+        index: list[int] = []
+        counts: list[int] = []
+        for k in self.kernels:
+            try:
+                attrs = tuple(sorted(k.attrs.items()))
+                hash(attrs)
+            except TypeError:                     # an unhashable attribute: the kernel stands alone
+                attrs = (("", id(k)),)
+            sig = (k.kind, k.category, k.flops, k.matrix_flops, k.bytes_read, k.bytes_written, k.dtype, k.gemm, attrs)
+            i = seen.get(sig)
+            if i is None:
+                i = seen[sig] = len(unique)
+                unique.append(k)
+                counts.append(0)
+            index.append(i)
+            counts[i] += 1
+        return tuple(unique), tuple(index), tuple(counts)
 
 
 FLOAT_PRECISIONS = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8")
@@ -142,19 +168,36 @@ def _prec_order(p: str) -> int:
     return order.index(p) if p in order else len(order)
 
 
-def compose(a: Analysis, mapper: Mapper, fusion: str = "default", runtime: str | None = None) -> EstimationResult:
-    """Sum kernel estimates and the per-model overhead into the model estimate."""
+def _engine_plan(a: Analysis, mapper: Mapper, runtime: str) -> tuple[list[tuple[KernelEstimate, int]], float,
+                                                                 tuple[str, ...], bool]:
+    """([(estimate, how many kernels it stands for)], per-run overhead, notes, distinct?).
+
+    When the engine estimates kernels one by one and from their shapes only (the default
+    ``estimate_kernels`` and ``Mapper.shape_only``), each distinct kernel of the model is estimated
+    once and weighted by its count; otherwise the engine's ``estimate_kernels`` sees every kernel."""
+    if mapper.shape_only and type(mapper).estimate_kernels is Mapper.estimate_kernels:
+        unique, _, counts = a.distinct_kernels
+        over = mapper.model_overhead(a.kernels) if runtime != "roofline" else 0.0
+        return ([(mapper.estimate_kernel(k, runtime=runtime), n) for k, n in zip(unique, counts)],  # type: ignore[arg-type]
+                over, tuple(mapper.notes), True)
+    plan = mapper.estimate_kernels(a.kernels, runtime=runtime)  # type: ignore[arg-type]
+    return [(p, 1) for p in plan.parts], plan.overhead_s, plan.notes, False
+
+
+def compose(a: Analysis, mapper: Mapper, fusion: str = "default", runtime: str | None = None, *,
+            breakdown: bool = True) -> EstimationResult:
+    """Sum kernel estimates and the per-model overhead into the model estimate (``breakdown=False``:
+    totals only, no per-kernel estimates in the result — what a sweep row needs, and faster)."""
     from graphs.mapper import RUNTIME_LABELS, check_runtime
     runtime = runtime or mapper.default_runtime
     check_runtime(runtime, mapper)
-    plan = mapper.estimate_kernels(a.kernels, runtime=runtime)  # type: ignore[arg-type]
-    parts: list[KernelEstimate] = list(plan.parts)
+    weighted, plan_overhead, notes, distinct = _engine_plan(a, mapper, runtime)
     scale = 1.0 + (mapper.model_overhead_fraction() if runtime == "eager" else 0.0)
-    kernels_s = sum(p.time_s for p in parts)
-    overhead = plan.overhead_s + (scale - 1.0) * kernels_s
+    kernels_s = sum(p.time_s * n for p, n in weighted)
+    overhead = plan_overhead + (scale - 1.0) * kernels_s
     total = kernels_s + overhead
-    low = sum(p.low_s for p in parts) * scale + overhead - (scale - 1.0) * kernels_s
-    high = sum(p.high_s for p in parts) * scale + overhead - (scale - 1.0) * kernels_s
+    low = sum(p.low_s * n for p, n in weighted) * scale + overhead - (scale - 1.0) * kernels_s
+    high = sum(p.high_s * n for p, n in weighted) * scale + overhead - (scale - 1.0) * kernels_s
     interval = mapper.model_interval(total) if runtime == "eager" else None
     if interval is not None:  # model-level residuals of a calibration: kernel errors partly cancel in a model
         low, high = interval
@@ -162,10 +205,10 @@ def compose(a: Analysis, mapper: Mapper, fusion: str = "default", runtime: str |
     mem_total = a.parameter_bytes + a.peak_activation_bytes
     capacity = spec.memory_bytes
     by_bound: dict[str, float] = {}
-    for p in parts:
-        by_bound[p.bound] = by_bound.get(p.bound, 0.0) + p.time_s
-    precisions = sorted({p.precision for p in parts if p.precision and p.flops}
-                        or {DTYPE_PRECISION.get(k.dtype, k.dtype) for k in a.kernels}, key=_prec_order)
+    for p, n in weighted:
+        by_bound[p.bound] = by_bound.get(p.bound, 0.0) + p.time_s * n
+    precisions = sorted({p.precision for p, _ in weighted if p.precision and p.flops}
+                        or {DTYPE_PRECISION.get(k.dtype, k.dtype) for k in a.distinct_kernels[0]}, key=_prec_order)
     metrics: dict[str, Any] = {
         "model": a.graph.name,
         "hardware": spec.id,
@@ -192,9 +235,16 @@ def compose(a: Analysis, mapper: Mapper, fusion: str = "default", runtime: str |
         "achieved_flops_per_s": a.flops / total if total else 0.0,
     }
     # energy (graphs.energy): dynamic per FLOP / per byte + idle power x time; unknown without sourced idle power
-    energy = estimate_energy(mapper, a.kernels, parts, overhead, total)
-    parts = [replace(p, energy_j=e) if p.energy_j is None and e is not None else p
-             for p, e in zip(parts, energy.per_kernel_j)]
+    ests = [p for p, _ in weighted]
+    if distinct:
+        unique, index, counts = a.distinct_kernels
+        energy = estimate_energy(mapper, unique, ests, overhead, total, counts=counts)
+    else:
+        index = tuple(range(len(ests)))
+        energy = estimate_energy(mapper, a.kernels, ests, overhead, total)
+    parts: tuple[KernelEstimate, ...] = ()
+    if breakdown:
+        parts = tuple(_as_kernel(ests[i], k, energy.per_kernel_j[i]) for k, i in zip(a.kernels, index))
     metrics.update(energy.metrics())
     capped = (energy.coefficients or {}).get("time_at_power_limit_s")
     if capped and capped > total:   # the power limit binds: the clock drops and compute-bound time stretches
@@ -205,10 +255,17 @@ def compose(a: Analysis, mapper: Mapper, fusion: str = "default", runtime: str |
     prov = Provenance(
         estimator=mapper.estimator_name, mapper=mapper.family, hardware=spec.id,
         calibration=mapper.calibration.source if mapper.calibration is not None else "",
-        notes=plan.notes,
+        notes=notes,
     )
     return EstimationResult(
         value=total, unit="s", low=low, high=high,
-        confidence=combine_confidence([(p.confidence, p.time_s) for p in parts]),
-        provenance=prov, breakdown=tuple(parts), metrics=metrics,
+        confidence=combine_confidence([(p.confidence, p.time_s * n) for p, n in weighted]),
+        provenance=prov, breakdown=parts, metrics=metrics,
     )
+
+
+def _as_kernel(e: KernelEstimate, k: Kernel, energy_j: float | None) -> KernelEstimate:
+    """``e`` (the estimate of a kernel equal to ``k``) under ``k``'s name and nodes, with its energy."""
+    if e.name == k.name and (e.energy_j is not None or energy_j is None):
+        return e
+    return replace(e, name=k.name, nodes=k.nodes, energy_j=e.energy_j if e.energy_j is not None else energy_j)

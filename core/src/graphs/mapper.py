@@ -120,6 +120,10 @@ class Mapper(abc.ABC):
     """Base family engine: a roofline with family-supplied rates, overheads and priors."""
 
     family: ClassVar[str] = ""
+    #: ``estimate_kernel`` depends on a kernel's shape fields only (kind, category, FLOPs, bytes, dtype,
+    #: GEMM, attributes), not on its name or nodes: core estimates kernels equal in those once per model
+    #: (graphs.estimate.compose). An engine keyed on names sets False.
+    shape_only: ClassVar[bool] = True
     params_model: ClassVar[type[BaseModel] | None] = None
     default_fusion: ClassVar[str] = "default"
     estimator_name: ClassVar[str] = "roofline"

@@ -179,16 +179,20 @@ class CPUMapper(Mapper):
         return Rate(math.exp(y), level.unit)
 
     def _level_for(self, working_set: float) -> Rate:
-        for lvl in self.spec.memory:
-            if lvl.size is None:
-                continue
-            size = lvl.size.si * (min(self.threads, self.cores) if lvl.scope in ("per_core", "per_cluster") else 1)
-            if working_set <= size and lvl is not self.spec.main_memory:
-                if lvl.bandwidth is not None:
-                    return Rate(lvl.bandwidth.si, lvl.name)
-                continue
-        mm = self.spec.main_memory
-        return Rate(self.spec.memory_bandwidth, mm.name)
+        levels = self.__dict__.get("_levels")
+        if levels is None:       # (capacity for these threads, rate) of each cache level with a bandwidth
+            levels = []
+            for lvl in self.spec.memory:
+                if lvl.size is None or lvl is self.spec.main_memory or lvl.bandwidth is None:
+                    continue
+                size = lvl.size.si * (min(self.threads, self.cores) if lvl.scope in ("per_core", "per_cluster") else 1)
+                levels.append((size, Rate(lvl.bandwidth.si, lvl.name)))
+            levels.append((math.inf, Rate(self.spec.memory_bandwidth, self.spec.main_memory.name)))
+            self._levels = levels
+        for size, rate in levels:
+            if working_set <= size:
+                return rate
+        return levels[-1][1]
 
     # --- overheads ---------------------------------------------------------------------------------
     def alloc_time(self, kernel: Kernel) -> float:
@@ -239,6 +243,14 @@ class CPUMapper(Mapper):
 
     # --- priors & confidence ----------------------------------------------------------------------
     def _lookup(self, kernel: Kernel) -> tuple[EfficiencyPrior, ConfidenceLevel]:
+        last = getattr(self, "_last_lookup", None)
+        if last is not None and last[0] is kernel:     # prior() then confidence() of the same kernel
+            return last[1]
+        out = self._lookup_new(kernel)
+        self._last_lookup = (kernel, out)
+        return out
+
+    def _lookup_new(self, kernel: Kernel) -> tuple[EfficiencyPrior, ConfidenceLevel]:
         if self.priors is None:
             raise SpecError(f"hardware {self.spec.id!r}: no CPU efficiency priors installed "
                             "(run benchmarks/derive_cpu_priors.py)")

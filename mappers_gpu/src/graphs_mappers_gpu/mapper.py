@@ -74,6 +74,7 @@ class GPUMapper(Mapper):
         self.options = options if options is not None else GPUOptions.from_env()
         self.device: GPUDevice = resolve_device(spec, self.params, self.options)
         self._streaming_device: GPUDevice = replace(self.device, l2_bytes=0.0)
+        self._tilings: dict = {}      # chosen tilings of this device (graphs_mappers_gpu.timing.kernel_timing)
         self.priors = priors if priors is not None else load_priors()
         self._notes: tuple[str, ...] = (
             f"TF32: matmul {'on' if self.options.tf32_matmul else 'off'}, conv {'on' if self.options.tf32_conv else 'off'}"
@@ -92,7 +93,7 @@ class GPUMapper(Mapper):
         """Modelled time before prior and overheads (unit, level, tiling included); ``streamed``: the
         kernel's operands come from HBM, never from L2 (weights and KV cache of one serving iteration)."""
         device = self._streaming_device if streamed else self.device
-        return kernel_timing(kernel, self.precision_of(kernel), device, self.options)
+        return kernel_timing(kernel, self.precision_of(kernel), device, self.options, self._tilings)
 
     def compute_rate(self, kernel: Kernel, precision: str) -> Rate:
         u = select_unit(kernel, precision, self.device, self.options)

@@ -69,7 +69,15 @@ class PriorTable:
         raise SpecError(f"GPU priors have no group for {key!r} (groups: {', '.join(sorted(self.groups))})")
 
     def prior(self, key: str, power_class: str | None = None) -> EfficiencyPrior:
-        """Prior of ``key``, from the ``key@power_class`` group when the file has one."""
+        """Prior of ``key``, from the ``key@power_class`` group when the file has one (each answer is
+        built once: the table does not change)."""
+        cache = self.__dict__.setdefault("_answers", {})
+        got = cache.get((key, power_class))
+        if got is None:
+            got = cache[(key, power_class)] = self._prior(key, power_class)
+        return got
+
+    def _prior(self, key: str, power_class: str | None) -> EfficiencyPrior:
         target, borrowed = self.resolve(key)
         if power_class and f"{target}@{power_class}" in self.groups:
             target = f"{target}@{power_class}"

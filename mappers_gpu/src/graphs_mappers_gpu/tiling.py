@@ -103,20 +103,35 @@ def evaluate(g: GemmShape, tm: int, tn: int, s: int, peak: float, elem_bytes: fl
 
 def choose_tiling(g: GemmShape, unit_name: str, peak: float, elem_bytes: float, device: GPUDevice,
                   reduce_bandwidth: float, tiles: Sequence[tuple[int, int]] | None = None) -> TileChoice:
-    """The candidate with the least ``t_compute + split-K reduction`` (ties: larger tile)."""
+    """The candidate with the least ``t_compute + split-K reduction`` (ties: larger tile).
+
+    Each candidate's time is :func:`evaluate`'s, computed inline (the same arithmetic, in the same
+    order: this runs for every matrix kernel of every estimate); only the winner is built."""
     if peak <= 0:
         raise ValueError("choose_tiling needs a positive peak")
-    best: TileChoice | None = None
+    best_key: tuple[int, int, int] | None = None
     best_t = math.inf
     multicast = device.tma_multicast if unit_name == TENSOR_CORE else 1
+    sms = device.sm_count
+    per_sm_peak = peak / sms
+    l2_per_sm = device.l2_bandwidth / sms if device.l2_bandwidth else 0.0
+    latency = LATENCIES_PER_WAVE * device.memory_latency_s
+    ceil = math.ceil
+    m, n, k, batch = g.m, g.n, g.k, g.batch
     for tm, tn in (tiles if tiles is not None else tiles_for(unit_name)):
-        base = g.batch * math.ceil(g.m / tm) * math.ceil(g.n / tn)
+        base = batch * ceil(m / tm) * ceil(n / tn)
+        resident = sms * co_resident(tm, tn, device)
         for s in SPLIT_K:
-            if s > 1 and (base >= device.sm_count or g.k / s < MIN_K_PER_SPLIT):
+            if s > 1 and (base >= sms or k / s < MIN_K_PER_SPLIT):
                 break
-            c = evaluate(g, tm, tn, s, peak, elem_bytes, device, multicast)
-            t = c.t_compute + (c.t_reduce_bytes / reduce_bandwidth if reduce_bandwidth else 0.0)
+            ctas = base * s
+            k_slice = ceil(k / s)
+            t_math = 2.0 * tm * tn * k_slice / per_sm_peak
+            t_feed = (tm / multicast + tn) * k_slice * elem_bytes / l2_per_sm if l2_per_sm else 0.0
+            t_compute = ceil(ctas / sms) * max(t_math, t_feed) + ceil(ctas / resident) * latency
+            reduce_bytes = 2.0 * 4.0 * s * m * n * batch if s > 1 else 0.0
+            t = t_compute + (reduce_bytes / reduce_bandwidth if reduce_bandwidth else 0.0)
             if t < best_t * (1 - 1e-9):
-                best, best_t = c, t
-    assert best is not None
-    return best
+                best_key, best_t = (tm, tn, s), t
+    assert best_key is not None
+    return evaluate(g, *best_key, peak, elem_bytes, device, multicast)

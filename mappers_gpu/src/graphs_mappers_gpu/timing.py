@@ -41,8 +41,12 @@ def _vector_peak(device: GPUDevice, precision: str) -> float:
     return device.peak(CUDA_CORE, precision) or device.peak(CUDA_CORE, "fp32")
 
 
-def kernel_timing(kernel: Kernel, precision: str, device: GPUDevice, options: GPUOptions) -> KernelTiming:
-    """Model ``kernel`` at ``precision`` on ``device`` (seconds, bound, unit, level, tiling)."""
+def kernel_timing(kernel: Kernel, precision: str, device: GPUDevice, options: GPUOptions,
+                  memo: dict | None = None) -> KernelTiming:
+    """Model ``kernel`` at ``precision`` on ``device`` (seconds, bound, unit, level, tiling); ``memo``: a
+    dict the caller keeps for one device, holding the tilings already chosen (the same GEMM on the same
+    unit at the same peak and element size gets the same tiling: a sweep over precisions or models
+    asks for many GEMMs again)."""
     unit = select_unit(kernel, precision, device, options)
     mem = memory_rate(kernel.bytes, device)
     t_mem = kernel.bytes / mem.bandwidth if mem.bandwidth else 0.0
@@ -52,7 +56,14 @@ def kernel_timing(kernel: Kernel, precision: str, device: GPUDevice, options: GP
     if tiled and unit.peak > 0:
         assert g is not None
         elem = 4.0 if unit.precision == "tf32" else DTYPE_BITS.get(kernel.dtype, 32) / 8
-        tiling = choose_tiling(g, unit.name, unit.peak, elem, device, mem.bandwidth)
+        key = (g, unit.name, unit.peak, elem, mem.bandwidth, id(device))
+        tiling = memo.get(key) if memo is not None else None
+        if tiling is None:
+            tiling = choose_tiling(g, unit.name, unit.peak, elem, device, mem.bandwidth)
+            if memo is not None:
+                if len(memo) > 100_000:
+                    memo.clear()
+                memo[key] = tiling
         scale = kernel.matrix_flops / g.flops          # attention: QKᵀ and PV share one tiling
         vec = kernel.vector_flops / _vector_peak(device, precision) if kernel.vector_flops > 0 else 0.0
         t_c = tiling.t_compute * scale + vec
