@@ -62,6 +62,8 @@ class Outcome:
     gamma_measured: float | None = None
     gamma_predicted: float | None = None
     kernel_mape: float | None = None    # its kernel-level error on this row, when measured per op
+    metrics: dict[str, Any] = field(default_factory=dict)   # what else it reported (cycles, utilization ...)
+    cached: bool = False                # replayed from the tool-run cache (same inputs, same tool version)
 
     @property
     def ok(self) -> bool:
