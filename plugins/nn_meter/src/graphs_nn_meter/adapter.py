@@ -123,13 +123,16 @@ def missing_kernels(name: str, version: float | None = None) -> list[str] | None
 class NNMeterJob:
     """A model and the nn-Meter predictor (device) to predict it on: any predictor nn-Meter knows."""
 
-    graph: Graph
+    graph: Graph | None
     predictor: str = "cortexA76cpu_tflite21"
     predictor_version: float = 1.0
     registry: Any = None
     hardware: str = ""
+    ir_file: str | None = None       # an nn-Meter IR file to predict as it is (instead of converting ``graph``)
 
     def __post_init__(self) -> None:
+        if self.graph is None and not self.ir_file:
+            raise ToolInputError("an nn-Meter job needs a graph or an nn-Meter IR file")
         if find_predictor(self.predictor, self.predictor_version) is None:
             names = ", ".join(f"{p['name']} v{p.get('version')}" for p in known_predictors())
             raise ToolInputError(f"nn-Meter has no predictor {self.predictor} v{self.predictor_version} "
@@ -213,16 +216,21 @@ class NNMeterAdapter(PythonToolAdapter):
         """``model.nnmeter-ir.json`` (the nn-Meter IR of the graph) and ``jobs.json`` (IR path + predictor)."""
         import json
         reg = workload.registry
-        if reg is None:
+        if reg is None and workload.graph is not None:
             from graphs.plugins import get_plugins
             reg = get_plugins().ops
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        ir = write_ir(out / IR_FILE, to_nnmeter_ir(workload.graph, reg))
+        if workload.ir_file:
+            ir = out / IR_FILE
+            ir.write_bytes(Path(workload.ir_file).read_bytes())
+        else:
+            ir = write_ir(out / IR_FILE, to_nnmeter_ir(workload.graph, reg))
         jobs = out / "jobs.json"
         jobs.write_text(json.dumps({"tool": self.name, "jobs": [
             {"ir": str(ir.resolve()), "predictor": workload.predictor, "version": workload.predictor_version,
-             "model": workload.graph.name, "hardware": workload.hardware}]}, indent=2), encoding="utf-8")
+             "model": workload.graph.name if workload.graph is not None else Path(workload.ir_file).name,
+             "hardware": workload.hardware}]}, indent=2), encoding="utf-8")
         return [ir, jobs]
 
     def run_many(self, workloads: Sequence[Any], out_dirs: Sequence[str | os.PathLike], *,

@@ -101,6 +101,15 @@ class VidurAdapter(PythonToolAdapter):
                                   f"missing {shown}", PROFILE_FIX, python=python, profiles=str(root), missing=missing)
         return None
 
+    def doctor_for(self, workload: ServingScenario) -> Diagnosis:
+        """A scenario that names its own profiles is checked against those (:meth:`preflight`), not the defaults."""
+        if getattr(workload, "profiling_root", None):
+            try:
+                return self.package_doctor(data=False)
+            except Exception as e:  # an adapter bug must still give a diagnosis
+                return self.diagnosis(DiagnosisStatus.RUNTIME_FAILURE, f"doctor raised {type(e).__name__}: {e}")
+        return super().doctor_for(workload)
+
     def doctor(self) -> Diagnosis:
         d = super().doctor()
         if d.ok:

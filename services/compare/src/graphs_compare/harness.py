@@ -221,6 +221,7 @@ def compare(suite: str | Suite = "measured", plugins=None, *, data: str | Path |
     s = build_suite(suite, plugins, data=data, store=store, precision=precision, gpus=gpus) \
         if isinstance(suite, str) else suite
     progress = progress or NullProgress()
+    plugins.plugins      # every hook collected and every family engine imported before threads share the registry
     if cache is None:
         from graphs_tools import ToolRunCache
         cache = ToolRunCache(enabled=use_cache)

@@ -365,6 +365,11 @@ class BaseToolAdapter:
         """(ok, evidence) of new hardware by configuration, checked here; None: nothing to check."""
         return None
 
+    def doctor_for(self, workload: Any) -> Diagnosis:
+        """The diagnosis a run of ``workload`` starts from (default: :func:`doctor`; an adapter whose workload can
+        bring its own data, e.g. VIDUR profiles, may check less here and the rest in :meth:`preflight`)."""
+        return doctor(self)
+
     # --- shared ---------------------------------------------------------------------------------
     def diagnosis(self, status: DiagnosisStatus, reason: str, fix: str = "", **details: Any) -> Diagnosis:
         return Diagnosis(self.name, status, reason, fix, details)
@@ -374,7 +379,7 @@ class BaseToolAdapter:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         inputs = tuple(self.write_inputs(workload, out))
-        diag = doctor(self)
+        diag = self.doctor_for(workload)
         if diag.ok:
             diag = self.preflight(workload, out, diag)
         if not diag.ok:

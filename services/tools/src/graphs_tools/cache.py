@@ -6,7 +6,7 @@ of all of those. A hit replays the run's results without starting the tool (SCAL
 minutes per layer on two cores); ``graphs compare --no-cache`` ignores the cache.
 
 Entries live in ``$GRAPHS_CACHE_DIR/tool-runs/<tool>/<key>.json`` (default ``~/.cache/graphs``;
-``XDG_CACHE_HOME`` honoured). Only successful runs are stored: a failure is re-tried next time.
+``XDG_CACHE_HOME`` honoured; ``$GRAPHS_TOOL_CACHE`` names the folder directly). Only successful runs are stored: a failure is re-tried next time.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ FORMAT = 1
 
 
 def cache_root() -> Path:
+    """``$GRAPHS_TOOL_CACHE``, else ``$GRAPHS_CACHE_DIR/tool-runs`` (default ``~/.cache/graphs/tool-runs``)."""
+    own = os.environ.get("GRAPHS_TOOL_CACHE", "").strip()
+    if own:
+        return Path(own).expanduser()
     base = os.environ.get("GRAPHS_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "graphs")
     return Path(base) / "tool-runs"

@@ -74,6 +74,10 @@ class PythonToolAdapter(BaseToolAdapter):
         return DiagnosisStatus.RUNTIME_FAILURE
 
     def doctor(self) -> Diagnosis:
+        return self.package_doctor(data=True)
+
+    def package_doctor(self, data: bool = True) -> Diagnosis:
+        """The interpreter, the package and its version; with ``data``, also :meth:`data_check`."""
         py, where, why = self.find_python()
         if py is None:
             return self.diagnosis(DiagnosisStatus.NOT_INSTALLED, why,
@@ -91,7 +95,7 @@ class PythonToolAdapter(BaseToolAdapter):
                                   f"{self.package.module} is not importable by {py} ({where})",
                                   f"{self.install_hint()} --force", python=py)
         version = out[1] if len(out) > 1 else "unknown"
-        extra = self.data_check(py)
+        extra = self.data_check(py) if data else None
         if extra is not None:
             return extra
         return self.diagnosis(DiagnosisStatus.OK, f"{self.package.package} {version} in {where}", python=py,
@@ -148,7 +152,7 @@ class PythonToolAdapter(BaseToolAdapter):
         inputs = [tuple(self.write_inputs(w, d)) for w, d in zip(workloads, dirs)]
         if not workloads:
             return []
-        diag = doctor(self)
+        diag = self.doctor_for(workloads[0])
         runs: list[ToolRun | None] = [None] * len(workloads)
         if diag.ok:
             for i, (w, d) in enumerate(zip(workloads, dirs)):
