@@ -31,7 +31,6 @@ class GenZAdapter(PythonToolAdapter):
     compare_facts = {
         "fitted": False,
         "install": "pip install genz-llm (`graphs tools install genz-llm`: its own environment)", "one_step": True,
-        "ci_tests": ("test_tool_genz.py",),
         "formats": "model architecture numbers (GenZ ModelConfig) or one of its 80+ built-in model names",
         "standard_formats": False,
         "scope": "per-operator roofline of one prefill or decode step, summed over the layers (+ collectives)",

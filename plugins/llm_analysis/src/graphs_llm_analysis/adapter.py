@@ -31,7 +31,7 @@ class LLMAnalysisAdapter(PythonToolAdapter):
     compare_facts = {
         "fitted": False,
         "install": "pip install llm-analysis (`graphs tools install llm-analysis`: its own environment)",
-        "one_step": True, "ci_tests": ("test_tool_llm_analysis.py",),
+        "one_step": True,
         "formats": "model/GPU/dtype config JSON (or a Hugging Face config.json)", "standard_formats": False,
         "scope": "per-layer roofline of prefill and decode (+ KV cache and TP communication), layers summed",
         "levels": ("model",), "hw_by_config": True,

@@ -37,7 +37,7 @@ class ScaleSimAdapter(PythonToolAdapter):
     compare_facts = {
         "fitted": False,
         "install": "pip install scalesim numpy<2 (`graphs tools install scalesim`: its own environment)",
-        "one_step": True, "ci_tests": ("test_tool_scalesim.py",),
+        "one_step": True,
         "formats": "topology CSV of conv/GEMM layers (graphs writes it from the IR)", "standard_formats": False,
         "scope": "one systolic array, layer by layer: compute cycles, utilization, SRAM/DRAM traffic",
         "levels": ("kernel", "model"), "hw_by_config": True,

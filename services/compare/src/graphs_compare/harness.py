@@ -173,7 +173,8 @@ def score_run(run: EstimatorRun, suite: Suite, plugins, reference: dict[str, Gra
          "max_ape": metrics.max_ape([p for p, _ in pairs], [m_ for _, m_ in pairs]) if pairs else float("nan"),
          "rho": rho, "devices": len(by_dev),
          "rho_pooled": metrics.spearman([p for p, _ in pairs], [m_ for _, m_ in pairs]) if pairs else float("nan")}
-    return Scorecard(run.name, run.kind, grades, comp, _clean(m), dict(fails), reasons, run.ttfp_s, run.ttfp_how)
+    return Scorecard(run.name, run.kind, grades, comp, _clean(m), dict(fails), reasons, run.ttfp_s, run.ttfp_how,
+                     run.wall_s)
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
@@ -242,20 +243,29 @@ def compare(suite: str | Suite = "measured", plugins=None, *, data: str | Path |
         if wanted("graphs") or wanted("graphs-roofline"):
             tg = time.monotonic()
             task = progress.task("graphs", len(s.rows))
-            runs += _graphs_runs(s, plugins, ttfp=ttfp)
+            g_runs = _graphs_runs(s, plugins, ttfp=ttfp)
             progress.finish(task)
+            timings["graphs"] = time.monotonic() - tg
+            for r in g_runs:
+                r.wall_s = timings["graphs"]
+            runs += g_runs
             if s.name == "core":
                 reference = _measured_reference(plugins, data, notes)
-            timings["graphs"] = time.monotonic() - tg
         if s.data_root is not None and any(wanted(f"recorded:{m}") for m in ("neusight", "habitat", "roofline",
                                                                               "li-et-al")):
+            tr0 = time.monotonic()
             rec, note = recorded_sets(s, plugins)
+            for r in rec:
+                r.wall_s = time.monotonic() - tr0
             runs += rec
             notes.append(note)
         if fut is not None:
             truns = fut.result()
             runs += truns
             timings["tools (all, concurrently)"] = time.monotonic() - t_tools
+            for r in truns:
+                if r.wall_s is not None:
+                    timings[r.name] = r.wall_s
     runs = [r for r in runs if wanted(r.name)]
     if not runs:
         raise GraphsError(f"no estimator selected (--only {', '.join(only or [])})")

@@ -89,6 +89,7 @@ class EstimatorRun:
     extension: dict[str, Any] = field(default_factory=dict)      # D5 evidence (facts + checks)
     reference: dict[str, Any] = field(default_factory=dict)      # grades carried from another suite
     notes: list[str] = field(default_factory=list)
+    wall_s: float | None = None           # what this estimator took in this comparison (tool runs, cache hits ...)
 
     def predictions(self) -> dict[str, float]:
         return {k: o.predicted_s for k, o in self.outcomes.items() if o.predicted_s is not None}
@@ -115,6 +116,7 @@ class Scorecard:
     failure_reasons: dict[str, str]       # class -> one representative reason
     ttfp_s: float | None
     ttfp_how: str
+    wall_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -26,6 +26,13 @@ def _ttfp(c) -> str:
     return f"{c.ttfp_s * 1e3:.0f} ms" if c.ttfp_s < 1 else f"{c.ttfp_s:.1f} s"
 
 
+def _wall(c) -> str:
+    w = getattr(c, "wall_s", None)
+    if w is None:
+        return "–"
+    return f"{w * 1e3:.0f} ms" if w < 1 else f"{w:.1f} s"
+
+
 def _failures(c) -> str:
     return ", ".join(f"{k}×{c.failures[k]}" for k in sorted(c.failures)) or "none"
 
@@ -51,12 +58,12 @@ def summary_rows(comp) -> list[list[str]]:
         out.append([c.estimator, f"{m['predicted']}/{m['rows']}", f"{m['with_truth']}", mape, _rho(m["rho"]), d1,
                     *(str(c.grades[d].score) for d in rubric.DIMENSIONS[1:]),
                     f"{c.composite['guide']:.2f}", f"{c.composite['uniform']:.2f}", f"{c.composite['deployment']:.2f}",
-                    _rank(comp, c.estimator), _ttfp(c), _failures(c)])
+                    _rank(comp, c.estimator), _ttfp(c), _wall(c), _failures(c)])
     return out
 
 
 HEADER = ["estimator", "predicted", "scored", "MAPE", "ρ", "D1", "D2", "D3", "D4", "D5", "S", "S unif", "S depl",
-          "rank g/u/d", "TTFP", "failures"]
+          "rank g/u/d", "TTFP", "wall", "failures"]
 
 
 def sensitivity_text(comp) -> str:
@@ -179,7 +186,8 @@ def _title(comp) -> str:
 def _weights_line() -> str:
     return ("S = Σ wᵢ·Dᵢ with GUIDE weights (0.4, 0.2, 0.2, 0.1, 0.1); S unif = 0.2 each; S depl = "
             "(0.2, 0.2, 0.1, 0.3, 0.2). ρ = mean per-device Spearman. F1 install/build, F2 runtime, "
-            "F3 > 50 % off the measurement, F4 scope mismatch.")
+            "F3 > 50 % off the measurement, F4 scope mismatch. wall = this estimator's time in this comparison (tools "
+            "run concurrently; cache hits are fast).")
 
 
 def tables(comp) -> list[Any]:
@@ -245,7 +253,7 @@ def to_csv(comp) -> str:
 
     header = ["estimator", "kind", "rows", "predicted", "with_truth", "mape", "max_ape", "rho", "rho_pooled"]
     header += [*rubric.DIMENSIONS, "S_guide", "S_uniform", "S_deployment", "rank_guide", "rank_uniform",
-               "rank_deployment", "ttfp_s", "failures"] + [f"{d}_evidence" for d in rubric.DIMENSIONS]
+               "rank_deployment", "ttfp_s", "wall_s", "failures"] + [f"{d}_evidence" for d in rubric.DIMENSIONS]
     ranks = comp.sensitivity["ranks"]
     rows = []
     for c in comp.cards:
@@ -254,7 +262,7 @@ def to_csv(comp) -> str:
         rows.append([c.estimator, c.kind, m["rows"], m["predicted"], m["with_truth"], m["mape"], m["max_ape"],
                      m["rho"], m["rho_pooled"], *(c.grades[d].score for d in rubric.DIMENSIONS),
                      c.composite["guide"], c.composite["uniform"], c.composite["deployment"],
-                     *rk, c.ttfp_s, _failures(c), *(c.grades[d].evidence for d in rubric.DIMENSIONS)])
+                     *rk, c.ttfp_s, c.wall_s, _failures(c), *(c.grades[d].evidence for d in rubric.DIMENSIONS)])
     return rows_csv(header, rows)
 
 

@@ -76,8 +76,11 @@ def _outcome_from_results(key: str, results: Sequence[Any], cached: bool = False
 
 def run_adapter(name: str, adapter: Any, suite: Suite, plugins: Any, work: Path, *, timeout_s: float,
                 cache: Any, progress: Any) -> EstimatorRun:
+    import time
+
     from graphs_tools import doctor, input_key
 
+    t_start = time.monotonic()
     diag = doctor(adapter)
     run = EstimatorRun(name, "tool", getattr(adapter, "description", name), status=diag.status.value,
                        status_reason=diag.reason, fix=diag.fix)
@@ -152,6 +155,7 @@ def run_adapter(name: str, adapter: Any, suite: Suite, plugins: Any, work: Path,
     cached = sum(o.cached for o in run.outcomes.values())
     if cached:
         run.notes.append(f"{cached} row(s) replayed from the tool-run cache ({cache.root})")
+    run.wall_s = time.monotonic() - t_start
     return run
 
 
