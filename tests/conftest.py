@@ -18,6 +18,12 @@ def _fresh_plugin_registry(tmp_path_factory, monkeypatch):
     user = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("GRAPHS_CALIBRATION_DIR", str(user / "calibration"))
     monkeypatch.setenv("GRAPHS_STORE", str(user / "results.sqlite"))
+    # third-party tools: an empty tools home and tool-run cache per test (a user's installed tools never leak in)
+    monkeypatch.setenv("GRAPHS_TOOLS_DIR", str(user / "tools"))
+    monkeypatch.setenv("GRAPHS_TOOL_CACHE", str(user / "tool-runs"))
+    for var in ("GRAPHS_GENZ_PYTHON", "GRAPHS_LLM_ANALYSIS_PYTHON", "GRAPHS_SCALESIM_PYTHON", "GRAPHS_VIDUR_PYTHON",
+                "GRAPHS_NN_METER_PYTHON", "GRAPHS_TIMELOOP_PYTHON", "GRAPHS_VIDUR_PROFILES"):
+        monkeypatch.delenv(var, raising=False)
     set_plugins(None)
     yield
     set_plugins(None)

@@ -24,7 +24,7 @@ DATA = (Path(__file__).parents[1] / ".." / "shared" / "data").resolve()
 NS = DATA / "neusight"
 pytestmark = pytest.mark.skipif(not (NS / "labels").is_dir(), reason=f"shared data not found at {DATA}")
 GPUS = ["Tesla_T4", "AMD_Instinct_MI100"]
-TOOLS = {"timeloop", "astra-sim", "vidur", "neusight", "nn-meter"}
+TOOLS = {"timeloop", "astra-sim", "vidur", "neusight", "nn-meter", "genz", "llm-analysis", "scalesim"}
 RECORDED = {"recorded:neusight", "recorded:habitat", "recorded:roofline", "recorded:li-et-al"}
 
 
@@ -60,8 +60,8 @@ def test_uninstalled_tools_are_results_not_crashes(measured):
     ns = cards["neusight"]
     assert ns.failures == {"F1": len(measured.suite.rows)} and "not installed" in ns.failure_reasons["F1"]
     assert ns.grades["D4"].score == 0 and ns.ttfp_s is None
-    for tool in ("timeloop", "astra-sim", "nn-meter", "vidur"):       # these cannot express the rows at all
-        assert set(cards[tool].failures) == {"F4"}, tool
+    for tool in ("timeloop", "astra-sim", "nn-meter", "vidur", "genz", "llm-analysis", "scalesim"):
+        assert set(cards[tool].failures) == {"F4"}, tool            # these cannot express the rows at all
     assert "GPU" in cards["timeloop"].failure_reasons["F4"]
     assert "fp16" in cards["vidur"].failure_reasons["F4"]
     assert "cortexA76cpu" in cards["nn-meter"].failure_reasons["F4"]
@@ -126,7 +126,7 @@ def test_composite_scores_follow_the_weights(measured):
 
 def test_renderings(measured):
     md = render(measured, "markdown")
-    assert "| estimator | rows | MAPE |" in md and "Sensitivity" in md and "Rubric evidence" in md
+    assert "| estimator | predicted | scored | MAPE |" in md and "Sensitivity" in md and "Rubric evidence" in md
     d = json.loads(render(measured, "json"))
     assert len(d["scorecards"]) == len(measured.cards) and len(d["rows"]) == len(measured.suite.rows)
     lines = render(measured, "csv").strip().splitlines()
@@ -144,6 +144,7 @@ def _standin_neusight(root: Path) -> Path:
         d = root / "scripts" / "asplos" / "data" / "predictor" / "MLP_WAVE" / part
         d.mkdir(parents=True)
         (d / "config.json").write_text("{}")
+        (d / "model.pth").write_bytes(b"stand-in weights")      # the doctor refuses a predictor without them
     (root / "scripts" / "pred.py").write_text(textwrap.dedent(f"""
         import argparse, json, pathlib, shutil
         ap = argparse.ArgumentParser()
@@ -210,7 +211,9 @@ def test_core_suite_without_ground_truth_caps_d1(gp):
     g = c.card("graphs")
     assert g.metrics["predicted"] == 1 and g.grades["D1"].score <= 2 and "no ground truth" in g.grades["D1"].evidence
     v = c.card("vidur")
-    assert v.failures == {"F1": 1} and "VIDUR is not installed" in v.failure_reasons["F1"]
+    assert v.failures == {"F1": 1} and "vidur is not installed" in v.failure_reasons["F1"]
+    assert c.sensitivity["ranks"]["guide"] == {} and not c.ranked("graphs")    # no ground truth: nobody is ranked
+    assert "unranked" in render(c, "markdown")
 
 
 def test_cli_compare(tmp_path, capsys):

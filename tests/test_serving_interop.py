@@ -22,7 +22,7 @@ def test_fixed_lengths_map_to_vidurs_fixed_generator(tmp_path):
     sc = ServingScenario(model="llama2-7b", hardware="a100", num_requests=300, qps=2.5, scheduler="sarathi",
                          lengths=Lengths("fixed", 700, 90), chunk_size=256, batch_size_cap=64, seed=11)
     v = graphs_vidur.from_scenario(sc, get_plugins(), tmp_path)
-    a = arg_map(v.args(tmp_path / "out"))
+    a = arg_map(v.args(tmp_path / "out", tmp_path / "cache", "local/m", "local/n"))
     assert a["--replica_config_model_name"] == "meta-llama/Llama-2-7b-hf"
     assert a["--replica_config_device"] == "a100"
     assert a["--synthetic_request_generator_config_num_requests"] == "300"

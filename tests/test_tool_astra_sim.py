@@ -191,3 +191,61 @@ def test_run_plumbing_with_a_stub_binary(tmp_path, monkeypatch):
     run = AstraSimAdapter().run(job, tmp_path / "out")
     assert run.ok, run.diagnosis
     assert run.result.value == 117780 and run.result.metrics["npus"] == 8
+
+
+# --- the current build (ASTRA-sim 2.0 analytical, commit 4f387bc): ../shared/data/tool_outputs/current_runs ---------
+CUR = DATA / "tool_outputs" / "current_runs" / "astra_sim_4f387bc"
+
+
+def _current_job() -> AstraSimJob:
+    """The job of the recorded run, rebuilt from its workload.json: 4 layers (1 ms fwd, 2 ms bwd, 25 MiB of gradients
+    each), data parallel over 8 NPUs on one 50 GB/s ring."""
+    w = json.loads((CUR / "workload.json").read_text())
+    layers = tuple(LayerCost(lay["name"], lay["fwd_s"], lay["bwd_s"], lay["param_bytes"]) for lay in w["layers"])
+    return AstraSimJob(TrainingStep(w["name"], layers, dp=w["dp"]), (NetworkDim("Ring", 8, 50.0, 500.0),), SystemConfig())
+
+
+@pytest.mark.skipif(not CUR.is_dir(), reason="current_runs not in the shared data")
+def test_current_build_outputs_parse():
+    """The current build prints spdlog-prefixed lines to stdout and to log/log.log: both parse to the same step."""
+    a = AstraSimAdapter()
+    r = a.parse(CUR / "logs" / "astra-sim.stdout.log")
+    assert r.value == 12451772 and r.metrics["npus"] == 8 and r.metrics["exposed_comm_cycles"] == 451772
+    assert r.metrics["latency_s"] == pytest.approx(12.451772e-3)
+    assert a.parse(CUR / "log" / "log.log").value == r.value
+    assert a.parse(CUR).value == r.value                     # a run folder: graphs' stdout capture
+    ref = a.parse(CUR / "reference_inputs_hgx.stdout")       # the same build on the reference HGX inputs
+    assert ref.value == 55222 and ref.metrics["exposed_comm_cycles"] == 55222
+    rec = json.loads((CUR / "graphs-tool-run.json").read_text())
+    assert rec["diagnosis"]["status"] == "ok" and rec["results"][0]["value"] == r.value
+
+
+@pytest.mark.skipif(not CUR.is_dir(), reason="current_runs not in the shared data")
+def test_writer_reproduces_the_inputs_the_current_build_ran(tmp_path):
+    """The files graphs writes for that job are byte for byte the ones ASTRA-sim 4f387bc ran (and whose run parsed)."""
+    AstraSimAdapter().write_inputs(_current_job(), tmp_path)
+    for f in ("system.json", "network.yml", "memory.json", *(f"traces/dp8.{i}.et" for i in range(8))):
+        assert (tmp_path / f).read_bytes() == (CUR / f).read_bytes(), f
+    mine = json.loads((tmp_path / "workload.json").read_text())
+    theirs = json.loads((CUR / "workload.json").read_text())
+    assert mine == theirs
+    # and its expected step: 4 x (1 + 2) ms compute = 12 ms + the exposed tail of the last bucket's all-reduce
+    r = AstraSimAdapter().parse(CUR)
+    assert r.value - r.metrics["exposed_comm_cycles"] == 12_000_000
+
+
+def test_collective_rows_scope_and_job(tmp_path):
+    from graphs.plugins import get_plugins
+    from graphs_compare.model import Row
+    gp = get_plugins()
+    a = AstraSimAdapter()
+    one = Row(key="k", model="all_reduce", hardware="a100-sxm4-80gb", device_name="a100_dgx", family="collective",
+              extra={"collective": "all_reduce", "bytes": 1 << 24, "ranks": 8, "per_node": 8})
+    two = Row(key="k2", model="all_reduce", hardware="a100-sxm4-80gb", device_name="a100_dgx", family="collective",
+              extra={"collective": "all_reduce", "bytes": 1 << 24, "ranks": 16, "per_node": 8})
+    assert a.compare_scope(one, gp) is None and "two-level" in a.compare_scope(two, gp)
+    job = a.compare_job(one, None, gp)
+    assert job.step.dp == 8 and [d.topology for d in job.network] == ["Switch"] and job.network[0].npus == 8
+    files = a.write_inputs(job, tmp_path)
+    summary = json.loads((tmp_path / "workload.json").read_text())
+    assert summary["gradient_bytes"] == 1 << 24 and len([f for f in files if f.suffix == ".et"]) == 8

@@ -3,6 +3,7 @@
 import csv
 import json
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,30 +137,155 @@ def test_ir_rejects_ops_without_predictors():
         to_nnmeter_ir(mbv3_head(with_softmax=True), registry())
 
 
-def test_run_not_installed_and_stub(tmp_path, monkeypatch):
+FIX = Path(__file__).parent / "fixtures" / "tool_runs" / "nn-meter"
+# feature-vector lengths nn-Meter's kernel predictors take (nn_meter/predictor/prediction/extract_feature.py)
+TOY_FEATURES = {"conv-bn-relu": 7, "dwconv-bn-relu": 7, "fc": 4, "global-avgpool": 2, "hswish": 2, "relu": 2,
+                "se": 2, "split": 2, "add": 3, "addrelu": 3, "maxpool": 5, "avgpool": 5, "bn": 2, "bnrelu": 2,
+                "channelshuffle": 2, "concat": 6}
+
+
+def standin_python(tmp_path: Path, out_json: Path, sklearn: str = "1.9.1") -> Path:
+    """A stand-in for nn-Meter's interpreter: answers the doctor's probes and, run as the driver, writes a recorded
+    real driver output (tests the adapter's wiring with what the tool really printed, not the tool)."""
+    py = tmp_path / "python-nn-meter"
+    py.write_text(f"""#!{sys.executable}
+import shutil, sys
+if sys.argv[1] == "-c":
+    print("found" if "find_spec" in sys.argv[2] else {sklearn!r}); print("2.0"); print("3.11.7"); sys.exit(0)
+shutil.copy({str(out_json)!r}, sys.argv[3])
+""")
+    py.chmod(py.stat().st_mode | stat.S_IXUSR)
+    return py
+
+
+def register(home: Path, pkg: Path, name: str, kernels, hardware: str | None = None) -> None:
+    """What `nn-meter register --predictor meta.yaml` leaves: the entry appended to ~/.nn_meter/config/predictors.yaml."""
+    import yaml
+    cfg = home / ".nn_meter" / "config"
+    cfg.mkdir(parents=True, exist_ok=True)
+    f = cfg / "predictors.yaml"
+    entries = yaml.safe_load(f.read_text()) if f.is_file() else list(builtin_predictors())
+    e = {"name": name, "version": 1.0, "category": "cpu", "package_location": str(pkg), "kernel_predictors": list(kernels)}
+    if hardware:
+        e["hardware"] = hardware
+    f.write_text(yaml.safe_dump(entries + [e]))
+
+
+def test_run_not_installed_then_any_registered_predictor(tmp_path, monkeypatch):
     monkeypatch.delenv("GRAPHS_NN_METER_BIN", raising=False)
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     job = NNMeterJob(mbv3_head(), registry=registry())
     run = NNMeterAdapter().run(job, tmp_path / "a")
-    assert run.diagnosis.status is DiagnosisStatus.NOT_INSTALLED
+    assert run.diagnosis.status is DiagnosisStatus.NOT_INSTALLED and "graphs tools install nn-meter" in run.diagnosis.fix
     assert json.loads(run.inputs[0].read_text())["conv1"]["attr"]["type"] == "Conv2D"
     with pytest.raises(ToolInputError, match="no predictor"):
         NNMeterJob(mbv3_head(), predictor="pixel9")
-    # a stand-in nn-meter with (fake) predictor pickles in place: the plumbing runs end to end
+    # installed, but only the built-in predictors (not downloaded here): missing data, each one named
+    monkeypatch.setenv("GRAPHS_NN_METER_PYTHON", str(standin_python(tmp_path, FIX / "out-full.json")))
+    d = NNMeterAdapter().doctor()
+    assert d.status is DiagnosisStatus.MISSING_DATA and "cortexA76cpu_tflite21" in d.reason and "register" in d.fix
+    # downloaded built-in pickles with a scikit-learn >= 1.3: refused for those pickles only
     data = tmp_path / "nnm-data"
     info = builtin_predictors()[0]
     (data / "predictor" / info["name"]).mkdir(parents=True)
     for k in info["kernel_predictors"]:
         (data / "predictor" / info["name"] / f"{k}.pkl").write_bytes(b"")
-    stub = tmp_path / "nn-meter"
-    stub.write_text('#!/bin/sh\n[ "$1" = --list-predictors ] && exit 0\n[ "$1" = predict ] && [ "$6" = --nn-meter-ir ] || exit 3\n'
-                    'echo "(nn-Meter) [RESULT] predict latency for ${7##*/}: 3.25 ms"\n')
-    stub.chmod(stub.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("GRAPHS_NN_METER_BIN", str(stub))
     monkeypatch.setenv("GRAPHS_NN_METER_DATA", str(data))
-    run = NNMeterAdapter().run(job, tmp_path / "b")
+    d = NNMeterAdapter().doctor()
+    assert d.status is DiagnosisStatus.MISSING_DATA and "scikit-learn 0.23" in d.reason
+    # a predictor built locally and registered: accepted whatever scikit-learn, and used for its device
+    pkg = tmp_path / "toy"
+    pkg.mkdir()
+    for k in TOY_FEATURES:
+        (pkg / f"{k}.pkl").write_bytes(b"")
+    (pkg / "fusion_rules.json").write_text("{}")
+    register(tmp_path / "home", pkg, "toy_full", TOY_FEATURES, hardware="rk3588-npu")
+    assert NNMeterAdapter().doctor().ok
+    run = NNMeterAdapter().run(NNMeterJob(None, "toy_full", 1.0, ir_file=str(NM / "mobilenetv3small_0.nnmeter-ir.json")),
+                               tmp_path / "b")
     assert run.ok, run.diagnosis
-    assert run.commands[0].argv[1:7] == ("predict", "--predictor", "cortexA76cpu_tflite21", "--predictor-version",
-                                         "1.0", "--nn-meter-ir")
-    assert run.result.value == 3.25 and run.result.metrics["model"] == "mbv3_head.json"
-    assert run.result.provenance.hardware == info["name"]
+    rec = json.loads((FIX / "out-full.json").read_text())["results"][0]
+    assert run.result.value == rec["latency_ms"] and run.result.unit == "ms"
+    assert run.result.metrics["kernel_counts"] == rec["kernel_counts"]
+    assert run.commands[0].argv[1].endswith("nn_meter_driver.py")
+    from graphs.plugins import get_plugins
+    gp = get_plugins()
+    a = NNMeterAdapter()
+    assert a._predictor_for(gp.hardware_entry("rk3588-npu").spec)["name"] == "toy_full"
+
+
+def test_recorded_refusal_of_a_predictor_without_a_kernel(tmp_path, monkeypatch):
+    """nn-Meter counts a kernel type its predictor lacks as 0 ms; the driver refused (real recorded output) and the
+    adapter reports missing data naming the kernel."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    pkg = tmp_path / "toy"
+    pkg.mkdir()
+    kernels = [k for k in TOY_FEATURES if k != "hswish"]
+    for k in kernels:
+        (pkg / f"{k}.pkl").write_bytes(b"")
+    (pkg / "fusion_rules.json").write_text("{}")
+    register(tmp_path / "home", pkg, "toy_missing_hswish", kernels)
+    monkeypatch.setenv("GRAPHS_NN_METER_PYTHON", str(standin_python(tmp_path, FIX / "out-missing-hswish.json")))
+    run = NNMeterAdapter().run(NNMeterJob(None, "toy_missing_hswish", 1.0,
+                                          ir_file=str(NM / "mobilenetv3small_0.nnmeter-ir.json")), tmp_path / "r")
+    assert not run.ok and run.diagnosis.status is DiagnosisStatus.MISSING_DATA
+    assert "hswish" in run.diagnosis.reason and "0 ms" in run.diagnosis.reason
+
+
+# --- helpers for scripts/record_tool_fixtures.py and the slow tests (they run nn-Meter itself) ------------------
+TOY_BUILDER = """
+import json, pickle, sys
+import numpy as np
+from sklearn.ensemble import RandomForestRegressor
+feats, out, drop = json.loads(sys.argv[1]), sys.argv[2], set(sys.argv[3:])
+rng = np.random.default_rng(0)
+for k, n in feats.items():
+    if k in drop:
+        continue
+    X = rng.uniform(1, 256, (200, n))
+    y = X[:, 0] * X[:, 1] * 1e-5 + 0.01                 # toy: NOT a latency model of any device
+    pickle.dump(RandomForestRegressor(n_estimators=8, max_depth=6, random_state=0).fit(X, y), open(f"{out}/{k}.pkl", "wb"))
+rules = {f"BF_{a}_{b}": {"obey": True} for a, b in [("conv", "bn"), ("conv", "relu"), ("bn", "relu"), ("dwconv", "bn"),
+         ("dwconv", "relu"), ("add", "relu"), ("fc", "relu"), ("conv", "hswish"), ("dwconv", "hswish")]}
+rules["MON"] = {"obey": 0}
+json.dump(rules, open(f"{out}/fusion_rules.json", "w"))
+"""
+
+
+def build_toy_predictor(python: str, home: Path, pkg: Path, name: str, drop=()) -> None:
+    """A toy predictor built with nn-Meter's own scikit-learn and registered through `nn-meter register`."""
+    import os
+    import subprocess
+    pkg.mkdir(parents=True, exist_ok=True)
+    subprocess.run([python, "-c", TOY_BUILDER, json.dumps(TOY_FEATURES), str(pkg), *drop], check=True)
+    kernels = [k for k in TOY_FEATURES if k not in drop]
+    meta = pkg.parent / f"{name}.yaml"
+    meta.write_text(f"name: {name}\nversion: 1.0\ncategory: cpu\npackage_location: {pkg}\nkernel_predictors:\n"
+                    + "".join(f"  - {k}\n" for k in kernels))
+    env = dict(os.environ, HOME=str(home))
+    subprocess.run([str(Path(python).with_name("nn-meter")), "register", "--predictor", str(meta)], check=True, env=env,
+                   capture_output=True)
+
+
+def mobilenet_ir_job(predictor: str) -> NNMeterJob:
+    return NNMeterJob(None, predictor, 1.0, ir_file=str(NM / "mobilenetv3small_0.nnmeter-ir.json"))
+
+
+@pytest.mark.slow
+def test_nn_meter_runs_for_real_with_a_registered_predictor(tmp_path, monkeypatch):
+    """Installs nn-Meter from PyPI into its own environment, registers a toy predictor, predicts for real; a predictor
+    without `hswish` is refused (nn-Meter alone would count those kernels as 0 ms)."""
+    from graphs_tools.envs import install
+    a = NNMeterAdapter()
+    rep = install(a.name, a.package)
+    assert rep.ok, rep.reason
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    py = a.find_python()[0]
+    build_toy_predictor(py, home, tmp_path / "full", "toy_full")
+    run = a.run(mobilenet_ir_job("toy_full"), tmp_path / "r1")
+    assert run.ok, run.diagnosis
+    assert run.result.value > 0 and run.result.metrics["kernel_counts"]["conv-bn-relu"] > 0
+    build_toy_predictor(py, home, tmp_path / "partial", "toy_partial", ("hswish",))
+    run = a.run(mobilenet_ir_job("toy_partial"), tmp_path / "r2")
+    assert run.diagnosis.status is DiagnosisStatus.MISSING_DATA and "hswish" in run.diagnosis.reason

@@ -207,20 +207,49 @@ def test_write_inputs_and_run_not_installed(tmp_path, monkeypatch):
         TimeloopAdapter().write_inputs(TimeloopWorkload("empty", ()), tmp_path / "e")
 
 
-def test_run_plumbing_with_a_stub_mapper(tmp_path, monkeypatch):
-    """The runner/collector wiring, with a stand-in `timeloop-mapper` that writes a reference stats file."""
+def _standin_timeloop(tmp_path: Path, ref: Path) -> Path:
+    """Stand-ins: `timeloop-mapper` (present, as the doctor checks), `accelergy`, and a `timeloopfe` package whose
+    v4 front end checks the spec files graphs wrote (v4 keys, quoted literals, variables) and copies a reference
+    stats file where call_mapper would write one."""
+    b = tmp_path / "bin"
+    b.mkdir()
+    for name in ("timeloop-mapper", "accelergy"):
+        (b / name).write_text("#!/bin/sh\n")
+        (b / name).chmod(0o755)
+    fe = tmp_path / "fe" / "timeloopfe"
+    fe.mkdir(parents=True)
+    (fe / "__init__.py").write_text("")
+    (fe / "v4.py").write_text(f"""
+import os, shutil
+CALLS = []
+class Specification:
+    def __init__(self, files): self.files = files
+    @classmethod
+    def from_yaml_files(cls, *files):
+        text = {{os.path.basename(f): open(f).read() for f in files}}
+        assert set(text) == {{"arch.yaml", "components.yaml", "variables.yaml", "mapper.yaml", "prob.yaml"}}, text
+        assert 'type: "LPDDR4"' in text["arch.yaml"] and 'technology: "45nm"' in text["variables.yaml"]
+        assert "global_cycle_seconds" in text["variables.yaml"] and "smartbuffer_SRAM" in text["components.yaml"]
+        return cls(files)
+def call_mapper(spec, output_dir):
+    shutil.copy({str(ref)!r}, os.path.join(output_dir, "timeloop-mapper.stats.txt"))
+""")
+    py = tmp_path / "bin" / "python-with-timeloopfe"
+    py.write_text(f"#!/bin/sh\nPYTHONPATH={fe.parent} exec {sys.executable} \"$@\"\n")
+    py.chmod(0o755)
+    return b
+
+
+def test_run_plumbing_with_a_standin_frontend(tmp_path, monkeypatch):
+    """The runner/collector wiring through timeloopfe, with a stand-in front end that returns a reference stats file."""
     ref = TL / "eyeriss_like" / "timeloop-mapper.stats.txt"
-    stub = tmp_path / "bin" / "timeloop-mapper"
-    stub.parent.mkdir()
-    stub.write_text(f"#!{sys.executable}\nimport shutil, sys, os\n"
-                    "assert len(sys.argv) == 4 and all(os.path.exists(a) for a in sys.argv[1:])\n"
-                    f"shutil.copy({str(ref)!r}, 'timeloop-mapper.stats.txt')\n")
-    stub.chmod(stub.stat().st_mode | stat.S_IXUSR)
-    acc = tmp_path / "bin" / "accelergy"
-    acc.write_text("#!/bin/sh\n")
-    acc.chmod(acc.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("GRAPHS_TIMELOOP_BIN", str(stub))
-    monkeypatch.setenv("GRAPHS_ACCELERGY_BIN", str(acc))
+    b = _standin_timeloop(tmp_path, ref)
+    monkeypatch.setenv("GRAPHS_TIMELOOP_BIN", str(b / "timeloop-mapper"))
+    monkeypatch.setenv("GRAPHS_ACCELERGY_BIN", str(b / "accelergy"))
+    monkeypatch.delenv("GRAPHS_TIMELOOP_PYTHON", raising=False)
+    d = TimeloopAdapter().doctor()          # accelergy's shebang is /bin/sh: python3 on PATH has no timeloopfe
+    assert d.status is DiagnosisStatus.NOT_INSTALLED and "timeloopfe" in d.reason
+    monkeypatch.setenv("GRAPHS_TIMELOOP_PYTHON", str(b / "python-with-timeloopfe"))
     wl = TimeloopWorkload("two", (gemm_layer("a", 64, 64, 64), gemm_layer("b", 64, 64, 64), gemm_layer("c", 8, 8, 8)))
     run = TimeloopAdapter().run(TimeloopJob(wl, ArchConfig(clock_hz=2e9)), tmp_path / "out")
     assert run.ok, run.diagnosis
@@ -229,3 +258,63 @@ def test_run_plumbing_with_a_stub_mapper(tmp_path, monkeypatch):
     assert r.metrics["unique_layers"] == 2 and r.metrics["latency_s"] == pytest.approx(3 * 86016 / 2e9)
     assert [k.name for k in r.breakdown] == ["ax2", "cx1"]
     assert r.metrics["energy_j"] == pytest.approx(3 * 10838016 * 5469.65e-15)
+
+
+# --- current releases (Timeloop master via timeloopfe v4, Accelergy 0.4): ../shared/data/tool_outputs/current_runs ---
+CUR = DATA / "tool_outputs" / "current_runs" / "timeloop_master"
+
+
+@pytest.mark.skipif(not CUR.is_dir(), reason="current_runs not in the shared data")
+@pytest.mark.parametrize("design,cycles,util", [("simple_output_stationary", 677376, 6.25), ("simba_like", 225792, 18.75)])
+def test_current_timeloop_stats_parse_and_match_the_older_references(design, cycles, util):
+    """Timeloop master's stats (through timeloopfe) parse; cycles and utilization equal the v0.4 references."""
+    st = parse_stats(CUR / design)
+    old = parse_stats(TL / design)
+    assert st.cycles == cycles == old.cycles and st.summary["utilization_pct"] == util == old.summary["utilization_pct"]
+    assert st.computes == old.computes and [lv.name for lv in st.levels] == [lv.name for lv in old.levels]
+    assert st.energy_j > 0 and sum(st.energy_by_level_j().values()) == pytest.approx(st.energy_j, rel=1e-5)
+    r = TimeloopAdapter().parse(CUR / design / "timeloop-mapper.stats.txt")
+    assert r.value == cycles and r.metrics["utilization"] == util / 100
+
+
+@pytest.mark.skipif(not CUR.is_dir(), reason="current_runs not in the shared data")
+def test_written_v4_spec_matches_what_timeloopfe_handed_to_timeloop(tmp_path):
+    """The template arch/problem/mapper graphs writes carry the attributes timeloopfe's processed input shows for
+    simple_output_stationary (levels, mesh, depths, widths, DRAM type) and the v4 requirements: string literals
+    quoted, technology and global_cycle_seconds defined as variables."""
+    import yaml
+    proc = yaml.safe_load((CUR / "simple_output_stationary" / "parsed-processed-input.yaml").read_text())
+    local = {n["name"].split("[")[0]: n for n in proc["architecture"]["subtree"][0]["local"]}
+    wl = TimeloopWorkload("conv", ())
+    from graphs_timeloop.problem import Layer
+    inst = proc["problem"]["instance"]
+    layer = Layer(name="c", kind="conv", N=inst["N"], C=inst["C"], M=inst["M"], R=inst["R"], S=inst["S"], P=inst["P"],
+                  Q=inst["Q"], H=inst["H"], W=inst["W"], Hstride=inst["Hstride"], Wstride=inst["Wstride"],
+                  Hpad=inst["Hpad"], Wpad=inst["Wpad"])
+    files = TimeloopAdapter().write_inputs(TimeloopJob(TimeloopWorkload("c", (layer,)), ArchConfig()), tmp_path)
+    names = {p.name for p in files}
+    assert {"arch.yaml", "components.yaml", "variables.yaml", "mapper.yaml", "prob.yaml"} <= names
+    arch_text = (tmp_path / "arch.yaml").read_text()
+    assert 'type: "LPDDR4"' in arch_text and 'technology: "45nm"' in arch_text     # literals, not expressions
+    var = yamlio.load(tmp_path / "variables.yaml")["variables"]
+    assert var["technology"] == "45nm" and var["global_cycle_seconds"] == pytest.approx(1e-9)
+    nodes = {n["name"]: n for n in _flatten(yamlio.load(tmp_path / "arch.yaml")["architecture"]["nodes"])}
+    assert nodes["DRAM"]["attributes"]["type"] == local["DRAM"]["attributes"]["type"]
+    for name in ("shared_glb", "pe_spad"):
+        for k in ("depth", "width", "datawidth"):
+            assert nodes[name]["attributes"][k] == local[name]["attributes"][k], (name, k)
+    assert nodes["PE"]["spatial"] == {"meshX": local["pe_spad"]["attributes"]["meshX"],
+                                      "meshY": local["pe_spad"]["attributes"]["meshY"]}
+    assert yamlio.load(tmp_path / "layers" / "000_c" / "prob.yaml")["problem"]["instance"] == {
+        k: v for k, v in inst.items() if k != "densities"}
+    comp = yamlio.load(tmp_path / "components.yaml")["compound_components"]
+    assert {c["name"] for c in comp["classes"]} >= {"smartbuffer_SRAM", "intmac"}
+    assert comp["classes"][0]["attributes"]["technology"] == "must_specify"
+
+
+def _flatten(nodes):
+    for n in nodes:
+        if n.get("_tag") == "Parallel":
+            yield from _flatten(n["nodes"])
+        else:
+            yield n

@@ -59,16 +59,37 @@ class AstraSimAdapter(BaseToolAdapter):
     homepage = "https://astra-sim.github.io"
 
     compare_facts = {
+        "fitted": False,
         "install": "build ASTRA-sim 2.0 from source (analytical backend); not on a package registry", "one_step": False,
         "formats": "Chakra execution traces (MLCommons)", "standard_formats": True,
         "scope": "distributed training step: given compute times + simulated collectives",
         "levels": ("model",), "source": "astra-sim.github.io; docs/tools/astra-sim.md"}
 
     def compare_scope(self, row: Any, plugins: Any) -> str | None:
+        coll = row.extra.get("collective") if isinstance(row.extra, dict) else None
+        if coll is not None:
+            if coll != "all_reduce":
+                return f"the adapter writes data-parallel all-reduces only; this row is a {coll}"
+            if int(row.extra.get("per_node", 0)) != int(row.extra.get("ranks", -1)):
+                return ("a two-level (intra + inter-node) all-reduce: the adapter writes one network dimension per "
+                        "parallelism, so a collective spanning two network levels is not expressed")
+            return None
         if not row.option.startswith(("dp", "tp", "pp")):
             return ("single-device inference: no communication to simulate, and ASTRA-sim takes compute times as "
                     "inputs rather than predicting them")
         return None
+
+    def compare_job(self, row: Any, suite: Any, plugins: Any) -> "AstraSimJob":
+        """A collective row: one all-reduce of ``bytes`` over ``ranks`` NPUs in one switched node (a data-parallel
+        step with no compute and one gradient bucket), on the row's device's interconnect."""
+        from graphs_astra_sim.workload import LayerCost
+        if row.extra.get("collective") != "all_reduce":
+            raise ToolInputError(f"{row.key}: no ASTRA-sim workload for this row")
+        n = int(row.extra["bytes"])
+        step = TrainingStep(f"allreduce_{n}B_{row.extra['ranks']}", (LayerCost("bucket", 0.0, 0.0, param_bytes=n),),
+                            dp=int(row.extra["ranks"]), bucket_bytes=float(n) + 1.0,
+                            notes=("one all-reduce: zero compute, one gradient bucket",))
+        return AstraSimJob.from_spec(step, plugins.hardware_entry(row.hardware).spec, topology="Switch")
 
     def hardware_check(self, plugins: Any) -> tuple[bool, str] | None:
         gpus = sorted(h for h, e in plugins.hardware.items() if e.family == "gpu")
@@ -121,12 +142,26 @@ class AstraSimAdapter(BaseToolAdapter):
         summary = json.loads((out_dir / "workload.json").read_text(encoding="utf-8"))
         notes = tuple(workload.step.notes) + (
             f"compute durations rounded to whole µs (max cumulative error {summary['max_rounding_s'] * 1e6:.2f} µs)",)
-        return [to_result(parse_stdout(out_dir / "logs" / "astra-sim.stdout.log"), hardware=workload.hardware,
-                          source="ASTRA-sim stdout", notes=notes, expected_npus=workload.step.npus)]
+        return [to_result(_stats(out_dir), hardware=workload.hardware, source="ASTRA-sim stdout", notes=notes,
+                          expected_npus=workload.step.npus)]
 
     def parse(self, path: str | os.PathLike) -> EstimationResult:
         """ASTRA-sim standard output (a file, or a run folder with ``logs/astra-sim.stdout.log``)."""
         p = Path(path)
         if p.is_dir():
-            p = p / "logs" / "astra-sim.stdout.log"
+            return to_result(_stats(p), source=str(p))
         return to_result(parse_stdout(p), source=str(p))
+
+
+def _stats(run_dir: Path) -> list:
+    """The NPUs' stats from a run folder: graphs' captured stdout, else the build's own ``log/log.log`` (current
+    ASTRA-sim builds write the same spdlog lines to both)."""
+    from graphs_tools import ToolOutputError
+    first = None
+    for cand in (run_dir / "logs" / "astra-sim.stdout.log", run_dir / "log" / "log.log"):
+        if cand.is_file():
+            try:
+                return parse_stdout(cand)
+            except ToolOutputError as e:
+                first = first or e
+    raise first or ToolOutputError(f"{run_dir}: no ASTRA-sim output (logs/astra-sim.stdout.log or log/log.log)")

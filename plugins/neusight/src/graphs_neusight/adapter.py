@@ -22,8 +22,14 @@ ENV_PYTHON = "GRAPHS_NEUSIGHT_PYTHON"
 PREDICTOR_DIR = "scripts/asplos/data/predictor/MLP_WAVE"
 TILE_DIR = "scripts/asplos/data/dataset/train"
 PREDICTOR_PARTS = ("LINEAR", "BMM", "VEC", "SOFTMAX", "LN")
+PREDICTOR_FILES = ("config.json", "model.pth")    # NeuSight loads model.pth if present, else keeps random weights
 INSTALL = ("git clone https://github.com/sitar-lab/NeuSight && pip install -e NeuSight (Python 3.9, PyTorch 2.1), then "
            "set GRAPHS_NEUSIGHT_DIR=<the checkout> (and GRAPHS_NEUSIGHT_PYTHON if NeuSight lives in another venv)")
+
+
+def missing_predictor_files(predictor_dir: Path) -> list[str]:
+    """``<PART>/<file>`` of the trained predictor that are absent (config.json and the weights, model.pth)."""
+    return [f"{p}/{f}" for p in PREDICTOR_PARTS for f in PREDICTOR_FILES if not (predictor_dir / p / f).is_file()]
 
 
 @dataclass(frozen=True)
@@ -141,13 +147,27 @@ class NeuSightAdapter(BaseToolAdapter):
                                       f"NeuSight's dependencies do not import with {py}: {probe.describe()}",
                                       "pip install -e <checkout> in that interpreter (needs torch and pandas)",
                                       python=py, root=str(root))
-        missing = [p for p in PREDICTOR_PARTS if not (root / PREDICTOR_DIR / p / "config.json").is_file()]
+        missing = missing_predictor_files(root / PREDICTOR_DIR)
         if missing:
             return self.diagnosis(DiagnosisStatus.MISSING_DATA,
-                                  f"trained predictor missing under {root / PREDICTOR_DIR}: {', '.join(missing)}",
-                                  "train it with scripts/train.py or restore scripts/asplos/data/predictor from the "
-                                  "artifact", python=py, root=str(root))
+                                  f"trained predictor missing under {root / PREDICTOR_DIR}: {', '.join(missing)} "
+                                  "(without model.pth NeuSight predicts with randomly initialised weights, so graphs "
+                                  "refuses to run it)",
+                                  "train it with scripts/train.py or restore scripts/asplos/data/predictor (config.json "
+                                  "and model.pth per part) from the artifact", python=py, root=str(root))
         return self.diagnosis(DiagnosisStatus.OK, f"NeuSight checkout at {root}, python {py}", python=py, root=str(root))
+
+    def preflight(self, workload: NeuSightJob, out_dir: Path, diagnosis: Diagnosis) -> Diagnosis:
+        """The job's own predictor folder (it may differ from the default) must hold trained weights too."""
+        root = Path(diagnosis.details["root"])
+        pdir = Path(workload.predictor_path) if Path(workload.predictor_path).is_absolute() else root / workload.predictor_path
+        missing = missing_predictor_files(pdir)
+        if missing:
+            return self.diagnosis(DiagnosisStatus.MISSING_DATA,
+                                  f"no trained NeuSight predictor under {pdir}: missing {', '.join(missing)} "
+                                  "(NeuSight would predict with randomly initialised weights)",
+                                  "point predictor_path at a trained predictor (config.json and model.pth per part)")
+        return diagnosis
 
     def write_inputs(self, workload: NeuSightJob, out_dir: str | os.PathLike) -> list[Path]:
         """``configs/device.json`` and ``configs/<model_name>.json``."""

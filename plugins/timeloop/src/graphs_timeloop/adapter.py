@@ -1,4 +1,12 @@
-"""The Timeloop adapter: write, run (``timeloop-mapper`` per unique layer), parse, diagnose."""
+"""The Timeloop adapter: write v4 specifications, run them through timeloopfe per unique layer, parse, diagnose.
+
+Current Timeloop (master, with Accelergy 0.4) takes v4 specifications only through its Python
+front end, timeloopfe: the adapter writes ``arch.yaml``, ``components.yaml`` (the compound
+components the template uses), ``variables.yaml`` (``technology``, ``global_cycle_seconds``),
+``mapper.yaml`` and one ``prob.yaml`` per unique layer, and runs ``timeloop_driver.py`` with the
+interpreter that has timeloopfe (``$GRAPHS_TIMELOOP_PYTHON``, else the one running ``accelergy``,
+else ``python3``), which calls ``timeloop-mapper`` through ``timeloopfe.v4.call_mapper``.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +23,19 @@ from graphs_tools import (BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocatio
                           classify_start_failure, point_result, resolve_executable, run_command)
 from graphs_timeloop import yamlio
 from graphs_timeloop.arch import ArchConfig, MapperConfig
-from graphs_timeloop.problem import Layer, TimeloopWorkload, layers_from_graph
+from graphs_timeloop.problem import Layer, TimeloopWorkload, gemm_layer, layers_from_graph
 from graphs_timeloop.stats import TimeloopStats, parse_stats
 
 ENV_BIN = "GRAPHS_TIMELOOP_BIN"
 ENV_ACCELERGY = "GRAPHS_ACCELERGY_BIN"
-INSTALL = ("build Timeloop v0.4 and Accelergy from source (https://timeloop.csail.mit.edu/v4/installation) or use "
-           "the timeloopfe Docker image, then put timeloop-mapper on PATH or set GRAPHS_TIMELOOP_BIN=/path/to/"
-           "timeloop-mapper")
+ENV_PYTHON = "GRAPHS_TIMELOOP_PYTHON"
+SPEC_FILES = ("arch.yaml", "components.yaml", "variables.yaml", "mapper.yaml")
+INSTALL = ("build Timeloop and Accelergy from source with the timeloopfe front end "
+           "(https://timeloop.csail.mit.edu/v4/installation) or use the timeloop-accelergy Docker image; put "
+           "timeloop-mapper and accelergy on PATH (or set GRAPHS_TIMELOOP_BIN / GRAPHS_ACCELERGY_BIN) and, if "
+           "timeloopfe lives in another interpreter, GRAPHS_TIMELOOP_PYTHON")
+FRONTEND_PROBE = ("import sys\ntry:\n    import pytimeloop.timeloopfe.v4 as tl\n    print('pytimeloop.timeloopfe.v4')\n"
+                  "except ImportError:\n    import timeloopfe.v4 as tl\n    print('timeloopfe.v4')\n")
 
 
 @dataclass(frozen=True)
@@ -54,11 +67,12 @@ def _dirname(i: int, layer: Layer) -> str:
 
 class TimeloopAdapter(BaseToolAdapter):
     name = "timeloop"
-    description = "Timeloop v0.4 + Accelergy: loop-nest mapping search for conv/matmul layers on a spatial accelerator"
+    description = "Timeloop + Accelergy (v4 specs via timeloopfe): loop-nest mapping search for conv/matmul layers"
     homepage = "https://timeloop.csail.mit.edu"
 
     # --- diagnosis --------------------------------------------------------------------------------
     compare_facts = {
+        "fitted": False,
         "install": "build Timeloop + Accelergy from source (or their Docker image); not on a package registry",
         "one_step": False, "formats": "Timeloop problem YAML (conv/matmul loop nests; graphs writes it from the IR)",
         "standard_formats": False, "scope": "conv/matmul layers on a spatial accelerator, layers summed",
@@ -69,14 +83,32 @@ class TimeloopAdapter(BaseToolAdapter):
         if spec.family != "accel":
             return (f"Timeloop models spatial accelerators (PE array, explicit buffers); {row.hardware} is a "
                     f"{spec.family.upper()}: SIMT cores, caches and kernel launches are outside its model")
+        if "layer" in row.extra:
+            return None
         if row.family != "cnn":
             return "a transformer's softmax, layer norm and elementwise ops are outside Timeloop's conv/matmul problems"
         return None
 
     def compare_job(self, row: Any, suite: Any, plugins: Any) -> "TimeloopJob":
+        spec = plugins.hardware_entry(row.hardware).spec
+        if "layer" in row.extra:      # one conv/GEMM layer (accel suite): its problem on one array of the device
+            lay = row.extra["layer"]
+            if lay["kind"] == "conv":
+                s, p = int(lay.get("stride", 1)), int(lay.get("pad", 0))
+                q = (int(lay["h"]) + 2 * p - int(lay["kh"])) // s + 1
+                pw = (int(lay["w"]) + 2 * p - int(lay["kw"])) // s + 1
+                layer = Layer(name=lay["name"], kind="conv", N=1, C=int(lay["c_in"]), M=int(lay["c_out"]),
+                              R=int(lay["kw"]), S=int(lay["kh"]), P=pw, Q=q, H=int(lay["h"]), W=int(lay["w"]),
+                              Hstride=s, Wstride=s, Hpad=p, Wpad=p)
+            else:
+                layer = gemm_layer(lay["name"], int(lay["m"]), int(lay["n"]), int(lay["k"]))
+            arr = row.extra.get("array", {})
+            over = {"pe_rows": int(arr["rows"]), "pe_cols": int(arr["cols"])} if arr else {}
+            return TimeloopJob(TimeloopWorkload(lay["name"], (layer,)), ArchConfig.from_spec(spec, **over),
+                               hardware=spec.id)
         from graphs.frontends import LoadOptions, load_model
         graph = load_model(row.model, LoadOptions(batch=row.batch, seq_len=row.seq), plugins)
-        return TimeloopJob.from_graph(graph, plugins.hardware_entry(row.hardware).spec, plugins.ops)
+        return TimeloopJob.from_graph(graph, spec, plugins.ops)
 
     def hardware_check(self, plugins: Any) -> tuple[bool, str] | None:
         accel = sorted(h for h, e in plugins.hardware.items() if e.family == "accel")
@@ -84,6 +116,26 @@ class TimeloopAdapter(BaseToolAdapter):
             return None
         a = ArchConfig.from_spec(plugins.hardware_entry(accel[0]).spec)
         return True, f"verified: arch.yaml generated from a graphs spec ({accel[0]}: {a.name})"
+
+    def _frontend_python(self, accelergy: Path | None) -> tuple[list[str], str]:
+        """Interpreters to try for timeloopfe, and where the first came from."""
+        import shutil
+        raw = os.environ.get(ENV_PYTHON, "").strip()
+        if raw:
+            return [raw], f"${ENV_PYTHON}"
+        cands = []
+        if accelergy is not None:
+            try:
+                first = accelergy.read_bytes()[:256].split(b"\n", 1)[0].decode("utf-8", "replace")
+            except OSError:
+                first = ""
+            if first.startswith("#!") and "python" in first:
+                parts = first[2:].split()
+                cands.append(parts[-1] if parts and parts[0].endswith("env") else parts[0])
+        py3 = shutil.which("python3")
+        if py3:
+            cands.append(py3)
+        return cands, "the interpreter running accelergy, then python3 on PATH"
 
     def doctor(self) -> Diagnosis:
         exe, why = resolve_executable(["timeloop-mapper"], ENV_BIN)
@@ -99,23 +151,36 @@ class TimeloopAdapter(BaseToolAdapter):
                 return self.diagnosis(DiagnosisStatus.BUILD_FAILURE, f"{exe} cannot start: {probe.describe()}",
                                       "rebuild Timeloop (scons) and check LD_LIBRARY_PATH for libtimeloop/libconfig++/"
                                       "yaml-cpp", binary=str(exe))
-        if acc is None:
-            return self.diagnosis(DiagnosisStatus.NOT_INSTALLED,
-                                  f"Accelergy is not installed ({why_acc}): Timeloop v0.4 calls it for the energy tables",
-                                  "pip install accelergy (and its plug-ins) from https://github.com/Accelergy-Project, "
-                                  "or set GRAPHS_ACCELERGY_BIN", binary=str(exe))
-        return self.diagnosis(DiagnosisStatus.OK, f"timeloop-mapper at {exe}, accelergy at {acc}",
-                              binary=str(exe), accelergy=str(acc))
+            if acc is None:
+                return self.diagnosis(DiagnosisStatus.NOT_INSTALLED,
+                                      f"Accelergy is not installed ({why_acc}): Timeloop calls it for the energy tables",
+                                      "pip install accelergy (and its plug-ins) from https://github.com/Accelergy-Project,"
+                                      " or set GRAPHS_ACCELERGY_BIN", binary=str(exe))
+            pys, where = self._frontend_python(acc)
+            for i, py in enumerate(pys):
+                fe = run_command([py, "-c", FRONTEND_PROBE], log_dir=tmp, name=f"frontend{i}", timeout_s=120)
+                if fe.ok:
+                    return self.diagnosis(DiagnosisStatus.OK, f"timeloop-mapper at {exe}, accelergy at {acc}, "
+                                          f"{fe.stdout().strip()} in {py}", binary=str(exe), accelergy=str(acc),
+                                          python=py, frontend=fe.stdout().strip())
+        return self.diagnosis(DiagnosisStatus.NOT_INSTALLED,
+                              f"the timeloopfe front end is not importable ({where}: {', '.join(pys) or 'none'}); "
+                              "current Timeloop reads v4 specifications only through it",
+                              f"pip install timeloopfe (or timeloop-python) into the interpreter that runs accelergy, "
+                              f"or set {ENV_PYTHON}", binary=str(exe), accelergy=str(acc))
 
     # --- inputs -----------------------------------------------------------------------------------
     def write_inputs(self, workload: TimeloopJob | TimeloopWorkload, out_dir: str | os.PathLike) -> list[Path]:
-        """``arch.yaml``, ``mapper.yaml`` and ``layers/<i>_<name>/prob.yaml`` per unique layer."""
+        """``arch.yaml``, ``components.yaml``, ``variables.yaml``, ``mapper.yaml`` (timeloopfe v4) and
+        ``layers/<i>_<name>/prob.yaml`` per unique layer."""
         job = workload if isinstance(workload, TimeloopJob) else TimeloopJob(workload)
         out = Path(out_dir)
         if not job.workload.layers:
             raise ToolInputError(f"{job.workload.name}: no conv/matmul layer for Timeloop "
                                  f"(skipped kinds: {dict(job.workload.skipped) or 'none'})")
-        paths = [yamlio.write(out / "arch.yaml", job.arch.document(), "written by graphs-timeloop"),
+        paths = [yamlio.write(out / "arch.yaml", job.arch.document(), "written by graphs-timeloop (timeloopfe v4)"),
+                 yamlio.write(out / "components.yaml", job.arch.components_document(), "written by graphs-timeloop"),
+                 yamlio.write(out / "variables.yaml", job.arch.variables_document(), "written by graphs-timeloop"),
                  yamlio.write(out / "mapper.yaml", job.mapper.document(), "written by graphs-timeloop")]
         for i, layer in enumerate(job.workload.unique()):
             header = f"graphs-timeloop: {layer.name} ({layer.kind}) x{layer.count}"
@@ -123,16 +188,18 @@ class TimeloopAdapter(BaseToolAdapter):
         return paths
 
     def invocations(self, workload: Any, out_dir: Path, inputs: Sequence[Path], diagnosis: Diagnosis) -> list[Invocation]:
-        exe = diagnosis.details["binary"]
-        arch, mapper = (out_dir / "arch.yaml").resolve(), (out_dir / "mapper.yaml").resolve()
-        env = {}
+        """One timeloopfe run per unique layer: ``python timeloop_driver.py <layer dir> <spec files> prob.yaml``."""
+        exe = Path(diagnosis.details["binary"])
+        dirs = [str(exe.parent)]
         if diagnosis.details.get("accelergy"):
-            acc_dir = str(Path(diagnosis.details["accelergy"]).parent)
-            env["PATH"] = acc_dir + os.pathsep + os.environ.get("PATH", "")
+            dirs.append(str(Path(diagnosis.details["accelergy"]).parent))
+        env = {"PATH": os.pathsep.join(dirs + [os.environ.get("PATH", "")])}
+        driver = str(Path(__file__).with_name("timeloop_driver.py"))
+        spec = [str((out_dir / f).resolve()) for f in SPEC_FILES]
         invs = []
         for prob in sorted(p for p in inputs if p.name == "prob.yaml"):
-            invs.append(Invocation((exe, str(arch), str(prob.resolve()), str(mapper)), f"mapper-{prob.parent.name}",
-                                   cwd=prob.parent, env=env or None))
+            invs.append(Invocation((diagnosis.details["python"], driver, str(prob.parent.resolve()), *spec,
+                                    str(prob.resolve())), f"mapper-{prob.parent.name}", cwd=prob.parent, env=env))
         return invs
 
     # --- outputs ----------------------------------------------------------------------------------

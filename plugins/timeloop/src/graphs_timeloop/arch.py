@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphs.hardware.schema import HardwareSpec
-from graphs_timeloop.yamlio import Flow, Tagged
+from graphs_timeloop.yamlio import Flow, Quoted, Tagged
 
 PRECISION_BITS = {"int4": 4, "int8": 8, "fp8": 8, "fp16": 16, "bf16": 16, "tf32": 32, "fp32": 32, "fp64": 64}
 
@@ -108,7 +108,7 @@ class ArchConfig:
     def document(self) -> dict[str, Any]:
         """The ``architecture:`` YAML document (v0.4, tagged nodes)."""
         dw = self.datawidth
-        dram_attrs: dict[str, Any] = {"type": self.dram_type, "width": self.dram_width, "datawidth": dw}
+        dram_attrs: dict[str, Any] = {"type": Quoted(self.dram_type), "width": self.dram_width, "datawidth": dw}
         if self.dram_words_per_cycle:
             bw = _round(self.dram_words_per_cycle)
             dram_attrs.update(read_bandwidth=bw, write_bandwidth=bw)
@@ -121,7 +121,7 @@ class ArchConfig:
         nodes = [
             Tagged("Container", name="system", attributes={"global_cycle_seconds": 1.0 / self.clock_hz}),
             Tagged("Component", name="DRAM", **{"class": "DRAM"}, attributes=dram_attrs),
-            Tagged("Container", name=self.name, attributes={"technology": self.technology}),
+            Tagged("Container", name=self.name, attributes={"technology": Quoted(self.technology)}),
             Tagged("Component", name="shared_glb", **{"class": "smartbuffer_SRAM"},
                    attributes={"depth": self.glb_depth, "width": self.glb_width, "n_banks": self.glb_banks,
                                "datawidth": dw, "read_bandwidth": _round(self.glb_words_per_cycle),
@@ -142,6 +142,40 @@ class ArchConfig:
                    attributes={"multiplier_width": dw, "adder_width": 2 * dw}),
         ]
         return {"architecture": {"version": 0.4, "nodes": nodes}}
+
+    def variables_document(self) -> dict[str, Any]:
+        """``variables:`` timeloopfe v4 needs (``technology`` and ``global_cycle_seconds`` are referenced by
+        the compound components and Accelergy's plug-ins)."""
+        return {"variables": {"version": 0.4, "technology": Quoted(self.technology),
+                              "global_cycle_seconds": 1.0 / self.clock_hz}}
+
+    @staticmethod
+    def components_document() -> dict[str, Any]:
+        """The compound components the template uses (``smartbuffer_SRAM``, ``intmac``), as v4 classes:
+        an SRAM with its own read/write/update/leak actions, and a MAC of an adder and a multiplier."""
+        must = Quoted("must_specify")
+        sram_actions = [{"name": a, "subcomponents": [{"name": "storage", "actions": [{"name": b}]}]}
+                        for a, b in (("read", "read"), ("write", "write"), ("update", "write"), ("leak", "leak"))]
+        return {"compound_components": {"version": 0.4, "classes": [
+            {"name": "smartbuffer_SRAM",
+             "attributes": {"technology": must, "width": must, "depth": must, "n_rw_ports": 1,
+                            "global_cycle_seconds": must},
+             "subcomponents": [{"name": "storage", "class": "SRAM",
+                                "attributes": {"width": "width", "depth": "depth", "n_rw_ports": "n_rw_ports",
+                                               "technology": "technology",
+                                               "global_cycle_seconds": "global_cycle_seconds"}}],
+             "actions": sram_actions},
+            {"name": "intmac",
+             "attributes": {"technology": must, "multiplier_width": must, "adder_width": must,
+                            "global_cycle_seconds": must},
+             "subcomponents": [{"name": "intadder", "class": "aladdin_adder", "attributes": {"width": "adder_width"}},
+                               {"name": "intmultiplier", "class": "aladdin_multiplier",
+                                "attributes": {"width_a": "multiplier_width", "width_b": "multiplier_width"}}],
+             "actions": [{"name": "compute", "subcomponents": [{"name": "intadder", "actions": [{"name": "read"}]},
+                                                              {"name": "intmultiplier", "actions": [{"name": "read"}]}]},
+                         {"name": "leak", "subcomponents": [{"name": "intadder", "actions": [{"name": "leak"}]},
+                                                           {"name": "intmultiplier", "actions": [{"name": "leak"}]}]}]},
+        ]}}
 
 
 @dataclass(frozen=True)

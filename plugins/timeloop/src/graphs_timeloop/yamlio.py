@@ -1,4 +1,5 @@
-"""Timeloop v0.4 YAML: tagged nodes (``!Container``, ``!Component``, ``!Parallel``, ``!Nothing``).
+"""Timeloop v0.4 YAML: tagged nodes (``!Container``, ``!Component``, ``!Parallel``, ``!Nothing``) and
+double-quoted string literals (:class:`Quoted`: timeloopfe evaluates unquoted values as expressions).
 
 :class:`Tagged` dumps as a tagged mapping; :func:`load` reads tagged files back into plain
 dicts with the tag under ``"_tag"`` (so the fixtures in ``tool_outputs/timeloop`` and our own
@@ -29,6 +30,11 @@ class Flow(list):
     """A list written inline: ``[C, M]``."""
 
 
+class Quoted(str):
+    """A string written in double quotes. timeloopfe v4 evaluates unquoted attribute values as
+    expressions (``type: LPDDR4`` is an undefined name); a quoted one stays a string literal."""
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
@@ -41,8 +47,13 @@ def _flow(dumper: yaml.SafeDumper, data: Flow) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", list(data), flow_style=True)
 
 
+def _quoted(dumper: yaml.SafeDumper, data: Quoted) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style='"')
+
+
 _Dumper.add_representer(Tagged, _tagged)
 _Dumper.add_representer(Flow, _flow)
+_Dumper.add_representer(Quoted, _quoted)
 
 
 def dump(data: Any) -> str:

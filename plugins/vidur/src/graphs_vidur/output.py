@@ -59,7 +59,10 @@ def read_request_metrics(path: str | Path) -> tuple[list[str], list[dict[str, fl
     return cols, rows
 
 
-def to_result(path: str | Path, *, hardware: str = "", notes: tuple[str, ...] = ()) -> EstimationResult:
+def to_result(path: str | Path, *, hardware: str = "", notes: tuple[str, ...] = (), report: str = "e2e"
+              ) -> EstimationResult:
+    """The run's result: mean end-to-end request latency (``report="e2e"``) or mean time per output token
+    (``"tpot"``: ``decode_time_execution_plus_preemption_normalized``); every statistic in ``metrics``."""
     p = find_request_metrics(path)
     cols, rows = read_request_metrics(p)
     stats: dict[str, Any] = {}
@@ -74,6 +77,12 @@ def to_result(path: str | Path, *, hardware: str = "", notes: tuple[str, ...] = 
         metrics["ttft_mean_s"] = stats["prefill_e2e_time"]["mean"]
     if "decode_time_execution_plus_preemption_normalized" in stats:
         metrics["tpot_mean_s"] = stats["decode_time_execution_plus_preemption_normalized"]["mean"]
+    if report == "tpot":
+        if "tpot_mean_s" not in metrics:
+            raise ToolOutputError(f"{p}: no decode_time_execution_plus_preemption_normalized column for the TPOT")
+        return point_result(metrics["tpot_mean_s"], "s", estimator="vidur", hardware=hardware, source=str(p),
+                            notes=("value = mean time per output token (decode, normalised per token)",) + notes,
+                            metrics=metrics, confidence=ConfidenceLevel.INTERPOLATED)
     return point_result(e2e["mean"], "s", estimator="vidur", hardware=hardware, source=str(p),
                         notes=("value = mean end-to-end request latency",) + notes, metrics=metrics,
                         confidence=ConfidenceLevel.INTERPOLATED)

@@ -1,9 +1,13 @@
 """An LLM serving scenario as VIDUR command-line arguments.
 
-Targets ``microsoft/vidur`` main (``python -m vidur.main`` with the flat ``--<section>_config_<field>``
-flags of ``vidur/config/config.py``, e.g. ``--replica_config_model_name``,
-``--poisson_request_interval_generator_config_qps``, ``--sarathi_scheduler_config_chunk_size``).
-VIDUR's README example is the reference for which flags exist.
+Targets the ``vidur`` 0.0.26 release on PyPI (``python -m vidur.main`` with flat
+``--<section>_config_<field>`` flags, e.g. ``--replica_config_model_name``,
+``--poisson_request_interval_generator_config_qps``, ``--sarathi_scheduler_config_chunk_size``; the
+flags were checked against that release's ``--help``). That release reads its operator profiles
+as Hugging Face *datasets* (``--random_forrest_execution_time_predictor_config_model_profiling_dataset``
+and ``..._network_profiling_dataset``) from ``..._cache_dir``; offline they must already be laid
+out as a local Hugging Face cache, which :mod:`graphs_vidur.profiles` builds from a folder in
+VIDUR's ``data/profiling`` layout. There are no ``..._input_file`` flags any more.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 from graphs_tools import ToolInputError
 
-SCHEDULERS = ("sarathi", "vllm", "orca", "lightllm", "faster_transformer")
+SCHEDULERS = ("sarathi", "vllm", "orca")     # the classic schedulers vidur 0.0.26 still has (+ mnemosyne_*)
 DEVICES = ("a100", "a40", "h100")
 NETWORK_DEVICES = {"a100": "a100_pairwise_nvlink", "a40": "a40_pairwise_nvlink", "h100": "h100_dgx"}
 
@@ -41,9 +45,11 @@ class ServingScenario:
     :param network_device: VIDUR network profile (``a100_pairwise_nvlink``, ``a100_dgx``, ``h100_dgx`` ...).
     :param qps: Poisson arrival rate (requests/s); ``None`` = all requests arrive at t=0 (static).
     :param prefill_tokens / decode_tokens: fixed request lengths; or ``trace_file`` for a length trace.
-    :param scheduler: replica scheduler (sarathi, vllm, orca, lightllm, faster_transformer).
+    :param scheduler: replica scheduler (sarathi, vllm, orca).
     :param profiling_root: folder with ``compute/<device>/<model>/{mlp,attention}.csv`` and
-        ``network/<network_device>/{all_reduce,send_recv}.csv``; ``None`` = VIDUR's ``./data/profiling``.
+        ``network/<network_device>/{all_reduce,send_recv}.csv``; ``None`` = :func:`graphs_vidur.profiles.profiles_root`.
+    :param rf_estimators / rf_max_depth / rf_k_fold: VIDUR's random-forest grid; ``None`` = VIDUR's defaults
+        (27 combinations × 10-fold cross-validation: very slow on a small machine).
     """
 
     model: str = "meta-llama/Llama-2-7b-hf"
@@ -64,8 +70,14 @@ class ServingScenario:
     max_tokens_in_batch: int = 4096
     seed: int = 42
     profiling_root: str | None = None
+    rf_estimators: int | None = None
+    rf_max_depth: int | None = None
+    rf_k_fold: int | None = None
+    report: str = "e2e"              # the result's value: mean e2e request latency, or "tpot" (time per output token)
 
     def __post_init__(self) -> None:
+        if self.report not in ("e2e", "tpot"):
+            raise ToolInputError(f"report must be 'e2e' or 'tpot', got {self.report!r}")
         if self.scheduler not in SCHEDULERS:
             raise ToolInputError(f"VIDUR scheduler {self.scheduler!r} is not one of {', '.join(SCHEDULERS)}")
         if self.device not in DEVICES:
@@ -89,18 +101,16 @@ class ServingScenario:
 
     # --- profiles ------------------------------------------------------------------------------------
     def profile_files(self, root: str | Path) -> dict[str, Path]:
-        """The profiling CSVs VIDUR will read for this scenario (only those it needs)."""
+        """The profiling CSVs VIDUR's predictor trains on for this scenario (all four: it fits every operator)."""
         r = Path(root)
-        files = {"compute": r / "compute" / self.device / self.model / "mlp.csv",
-                 "attention": r / "compute" / self.device / self.model / "attention.csv"}
-        if self.tensor_parallel > 1:
-            files["all_reduce"] = r / "network" / self.network_device / "all_reduce.csv"
-        if self.pipeline_stages > 1:
-            files["send_recv"] = r / "network" / self.network_device / "send_recv.csv"
-        return files
+        return {"mlp": r / "compute" / self.device / self.model / "mlp.csv",
+                "attention": r / "compute" / self.device / self.model / "attention.csv",
+                "all_reduce": r / "network" / self.network_device / "all_reduce.csv",
+                "send_recv": r / "network" / self.network_device / "send_recv.csv"}
 
     # --- arguments -----------------------------------------------------------------------------------
-    def args(self, output_dir: str | Path) -> list[str]:
+    def args(self, output_dir: str | Path, cache_dir: str | Path, compute_dataset: str, network_dataset: str
+             ) -> list[str]:
         """``python -m vidur.main`` arguments (without the interpreter)."""
         a: dict[str, Any] = {
             "seed": self.seed,
@@ -132,26 +142,31 @@ class ServingScenario:
         a[f"{s}_scheduler_config_batch_size_cap"] = self.batch_size_cap
         if s == "sarathi":
             a["sarathi_scheduler_config_chunk_size"] = self.chunk_size
-        elif s in ("vllm", "lightllm"):
-            a[f"{s}_scheduler_config_max_tokens_in_batch"] = self.max_tokens_in_batch
+        elif s == "vllm":
+            a["vllm_scheduler_config_max_tokens_in_batch"] = self.max_tokens_in_batch
         p = f"{PREDICTOR}_execution_time_predictor_config"
-        a.update({f"{p}_prediction_max_prefill_chunk_size": max(self.chunk_size, self.max_tokens),
+        a.update({f"{p}_model_profiling_dataset": compute_dataset, f"{p}_network_profiling_dataset": network_dataset,
+                  f"{p}_cache_dir": str(cache_dir),
+                  f"{p}_prediction_max_prefill_chunk_size": max(self.chunk_size, self.max_tokens),
                   f"{p}_prediction_max_batch_size": self.batch_size_cap,
                   f"{p}_prediction_max_tokens_per_request": self.max_tokens})
-        if self.profiling_root:
-            for key, path in self.profile_files(self.profiling_root).items():
-                a[f"{p}_{key}_input_file"] = str(path)
+        for k, v in (("num_estimators", self.rf_estimators), ("max_depth", self.rf_max_depth),
+                     ("k_fold_cv_splits", self.rf_k_fold)):
+            if v is not None:
+                a[f"{p}_{k}"] = v
         a["metrics_config_output_dir"] = str(output_dir)
         out: list[str] = []
         for k, v in a.items():
             out += [f"--{k}", str(v)]
-        return out
+        # plots need kaleido + Chrome and fail after the simulation; the CSVs are written without them
+        return out + ["--no-metrics_config_store_plots"]
 
-    def command(self, python: str, output_dir: str | Path) -> list[str]:
-        return [python, "-m", "vidur.main", *self.args(output_dir)]
+    def command(self, python: str, output_dir: str | Path, cache_dir: str | Path, compute_dataset: str,
+                network_dataset: str) -> list[str]:
+        return [python, "-m", "vidur.main", *self.args(output_dir, cache_dir, compute_dataset, network_dataset)]
 
-    def shell_line(self, python: str, output_dir: str | Path) -> str:
-        return " ".join(shlex.quote(x) for x in self.command(python, output_dir))
+    def shell_line(self, python: str, *args: Any) -> str:
+        return "HF_HUB_OFFLINE=1 " + " ".join(shlex.quote(x) for x in self.command(python, *args))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,7 +1,8 @@
 """The tool-comparison harness (GUIDE §5, MTAP): every estimator on the same rows, scored D1–D5.
 
     from graphs_compare import compare, render
-    c = compare("measured")          # NeuSight inference labels with ground truth
+    c = compare("measured")          # NeuSight inference labels with ground truth (category name: "gpu")
+    c = compare("llm")               # ML.ENERGY decode rows: graphs vs GenZ vs llm-analysis
     print(render(c, "markdown"))     # or "json", "csv"; `graphs compare` prints rich tables
 
 See ``docs/compare.md`` for the rubric as implemented and how each dimension's evidence is gathered.
@@ -27,7 +28,15 @@ _EXPORTS = {
     "Scorecard": ("graphs_compare.model", "Scorecard"),
     "Suite": ("graphs_compare.suites", "Suite"),
     "WEIGHTS": ("graphs_compare.rubric", "WEIGHTS"),
+    "CATEGORIES": ("graphs_compare.suites", "CATEGORIES"),
+    "accel_suite": ("graphs_compare.categories", "accel_suite"),
+    "build_suite": ("graphs_compare.harness", "build_suite"),
+    "collectives_suite": ("graphs_compare.categories", "collectives_suite"),
     "compare": ("graphs_compare.harness", "compare"),
+    "llm_suite": ("graphs_compare.categories", "llm_suite"),
+    "rows_csv": ("graphs_compare.rendering", "rows_csv"),
+    "rows_json": ("graphs_compare.rendering", "rows_json"),
+    "rows_table": ("graphs_compare.rendering", "rows_table"),
     "core_suite": ("graphs_compare.suites", "core_suite"),
     "measured_suite": ("graphs_compare.suites", "measured_suite"),
     "render": ("graphs_compare.rendering", "render"),

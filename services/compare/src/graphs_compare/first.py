@@ -6,6 +6,7 @@ estimate are all counted (what a new user waits for)::
 
     python -m graphs_compare.first measured <neusight-root> <GPU folder>     # one GPU's label rows
     python -m graphs_compare.first core <model> <hardware> <precision> <batch> [<seq>]
+    python -m graphs_compare.first llm <hf-config-json> <model> <hardware> <batch> <context> <tp> <precision>
 """
 
 from __future__ import annotations
@@ -35,10 +36,22 @@ def _core(model: str, hardware: str, precision: str, batch: str, seq: str | None
     return to_seconds(estimate(g, hardware, gp, precision=precision))
 
 
+def _llm(config: str, model: str, hardware: str, batch: str, context: str, tp: str, precision: str) -> float:
+    import json
+
+    from graphs.plugins import get_plugins
+    from graphs_compare.graphs_runs import llm_step_seconds
+    from graphs_compare.model import Row
+
+    row = Row(key="ttfp", model=model, hardware=hardware, device_name=hardware, family="decoder", seq=int(context),
+              batch=int(batch), precision=precision, hf_config=json.loads(config), extra={"tp": int(tp)})
+    return llm_step_seconds(row, get_plugins())[0]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     kind, rest = args[0], args[1:]
-    value = _measured(*rest) if kind == "measured" else _core(*rest)
+    value = _measured(*rest) if kind == "measured" else _llm(*rest) if kind == "llm" else _core(*rest)
     print(f"{value!r}")
     return 0
 

@@ -1,9 +1,14 @@
 """``compare()``: run every estimator on a suite, join with ground truth, score MTAP D1–D5.
 
     from graphs_compare import compare
-    c = compare("measured")              # NeuSight labels: graphs, recorded sets, the five adapters
+    c = compare("measured")              # NeuSight labels: graphs, recorded sets, every tool adapter
+    c = compare("llm")                   # ML.ENERGY decode rows: graphs vs GenZ vs llm-analysis (vs VIDUR)
     c = compare("core", store="results.sqlite")
     print(render(c, "markdown"))
+
+Suites: ``measured`` (= category ``gpu``), ``core``, and the categories ``llm``, ``accel`` and
+``collectives`` (:mod:`graphs_compare.categories`). Only estimators with at least one prediction
+on a row with ground truth are ranked; a suite without ground truth ranks nobody.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import numpy as np
 
 from graphs import metrics
 from graphs_compare import rubric
-from graphs_compare.estimators import graphs_on_core, graphs_on_measured, recorded_sets, tool_runs
+from graphs_compare.estimators import graphs_on_core, graphs_on_measured, recorded_sets
 from graphs_compare.facts import deployment_evidence, extension_evidence, facts_for
 from graphs_compare.model import EstimatorRun, Grade, Scorecard
+from graphs_compare.progress import NullProgress
 from graphs_compare.suites import SUITES, Suite, core_suite, default_data_root, measured_suite
+from graphs_compare.toolruns import tool_runs
 from graphs.errors import GraphsError
 
 
@@ -33,6 +40,15 @@ class Comparison:
     sensitivity: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)   # estimator -> wall seconds in this comparison
+
+    @property
+    def has_truth(self) -> bool:
+        return any(r.measured_s for r in self.suite.rows)
+
+    def ranked(self, name: str) -> bool:
+        """Whether ``name`` is ranked: it predicted at least one row that has ground truth."""
+        return name in self.sensitivity.get("ranks", {}).get("guide", {})
 
     def card(self, name: str) -> Scorecard:
         return next(c for c in self.cards if c.estimator == name)
@@ -44,10 +60,13 @@ class Comparison:
                       "settings": self.suite.settings},
             "weights": {k: list(v) for k, v in rubric.WEIGHTS.items()},
             "scorecards": [c.to_dict() for c in self.cards], "sensitivity": self.sensitivity,
-            "notes": self.notes, "wall_s": round(self.wall_s, 2)}
+            "notes": self.notes, "wall_s": round(self.wall_s, 2),
+            "estimator_wall_s": {k: round(v, 2) for k, v in self.timings.items()},
+            "ranked": sorted(self.sensitivity.get("ranks", {}).get("guide", {}))}
         if rows:
             d["rows"] = [{"key": r.key, "model": r.model, "hardware": r.hardware, "seq": r.seq, "batch": r.batch,
                           "precision": r.precision, "measured_s": r.measured_s, "truth": r.truth,
+                          "extra": _jsonable(r.extra),
                           "predictions": {run.name: _outcome_dict(run.outcomes.get(r.key)) for run in self.runs}}
                          for r in self.suite.rows]
         return d
@@ -56,7 +75,22 @@ class Comparison:
 def _outcome_dict(o) -> dict[str, Any] | None:
     if o is None:
         return None
-    return {"predicted_s": o.predicted_s, "failure": o.failure, "reason": o.reason or None}
+    d = {"predicted_s": o.predicted_s, "failure": o.failure, "reason": o.reason or None}
+    if o.metrics:
+        d["metrics"] = _jsonable(o.metrics)
+    if o.cached:
+        d["cached"] = True
+    return d
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
 
 
 # --- scoring ----------------------------------------------------------------------------------------------
@@ -139,7 +173,8 @@ def score_run(run: EstimatorRun, suite: Suite, plugins, reference: dict[str, Gra
          "max_ape": metrics.max_ape([p for p, _ in pairs], [m_ for _, m_ in pairs]) if pairs else float("nan"),
          "rho": rho, "devices": len(by_dev),
          "rho_pooled": metrics.spearman([p for p, _ in pairs], [m_ for _, m_ in pairs]) if pairs else float("nan")}
-    return Scorecard(run.name, run.kind, grades, comp, _clean(m), dict(fails), reasons, run.ttfp_s, run.ttfp_how)
+    return Scorecard(run.name, run.kind, grades, comp, _clean(m), dict(fails), reasons, run.ttfp_s, run.ttfp_how,
+                     run.wall_s)
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
@@ -147,26 +182,50 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- the entry point ----------------------------------------------------------------------------------------
+def build_suite(name: str, plugins, *, data: str | Path | None = None, store: str | Path | None = None,
+                precision: str | None = None, gpus: Sequence[str] | None = None) -> Suite:
+    """The suite called ``name`` (see :data:`graphs_compare.suites.SUITES`)."""
+    from graphs_compare import categories
+    if name not in SUITES:
+        raise GraphsError(f"unknown suite {name!r}: expected one of {', '.join(SUITES)} (or 'all')")
+    if name in ("measured", "gpu"):
+        s = measured_suite(data, plugins, gpus)
+        s.name = name
+        return s
+    if name == "core":
+        s = core_suite(plugins, store, **({"precision": precision} if precision else {}))
+        base = Path(data) if data is not None else default_data_root()
+        s.data_root = base / "neusight" if (base / "neusight").is_dir() else None
+        return s
+    if name == "llm":
+        return categories.llm_suite(data, plugins)
+    if name == "accel":
+        return categories.accel_suite(plugins)
+    return categories.collectives_suite(data, plugins)
+
+
 def compare(suite: str | Suite = "measured", plugins=None, *, data: str | Path | None = None,
             store: str | Path | None = None, precision: str | None = None, gpus: Sequence[str] | None = None,
             only: Sequence[str] | None = None, ttfp: bool = True, tool_inputs: str | Path | None = None,
-            timeout_s: float = 600.0) -> Comparison:
-    """Run and score every estimator on ``suite`` (``measured`` | ``core`` | a :class:`Suite`)."""
+            timeout_s: float = 600.0, cache: Any = None, use_cache: bool = True, progress: Any = None,
+            jobs: int = 4) -> Comparison:
+    """Run and score every estimator on ``suite`` (a name in :data:`SUITES` or a :class:`Suite`).
+
+    Tool adapters run concurrently with graphs' own estimators (``jobs`` threads; the tools are
+    subprocesses); tool runs are cached by input hash (``cache``: a :class:`graphs_tools.ToolRunCache`,
+    default the user cache; ``use_cache=False`` ignores it); ``progress`` gets one task per estimator.
+    """
     t0 = time.monotonic()
     if plugins is None:
         from graphs.plugins import get_plugins
         plugins = get_plugins()
-    if isinstance(suite, str):
-        if suite not in SUITES:
-            raise GraphsError(f"unknown suite {suite!r}: expected one of {', '.join(SUITES)}")
-        if suite == "measured":
-            s = measured_suite(data, plugins, gpus)
-        else:
-            s = core_suite(plugins, store, **({"precision": precision} if precision else {}))
-            base = Path(data) if data is not None else default_data_root()
-            s.data_root = base / "neusight" if (base / "neusight").is_dir() else None
-    else:
-        s = suite
+    s = build_suite(suite, plugins, data=data, store=store, precision=precision, gpus=gpus) \
+        if isinstance(suite, str) else suite
+    progress = progress or NullProgress()
+    plugins.plugins      # every hook collected and every family engine imported before threads share the registry
+    if cache is None:
+        from graphs_tools import ToolRunCache
+        cache = ToolRunCache(enabled=use_cache)
     notes: list[str] = []
     want = set(only) if only else None
 
@@ -174,18 +233,39 @@ def compare(suite: str | Suite = "measured", plugins=None, *, data: str | Path |
         return want is None or name in want or (name.startswith("recorded:") and "recorded" in want)
 
     runs: list[EstimatorRun] = []
+    timings: dict[str, float] = {}
     reference: dict[str, dict[str, Grade]] = {}
-    if wanted("graphs") or wanted("graphs-roofline"):
-        if s.name == "measured":
-            runs += graphs_on_measured(s, plugins, ttfp=ttfp)
-        else:
-            runs += graphs_on_core(s, plugins, ttfp=ttfp)
-            reference = _measured_reference(plugins, data, notes)
-    if s.data_root is not None and any(wanted(f"recorded:{m}") for m in ("neusight", "habitat", "roofline", "li-et-al")):
-        rec, note = recorded_sets(s, plugins)
-        runs += rec
-        notes.append(note)
-    runs += tool_runs(s, plugins, work_dir=tool_inputs, timeout_s=timeout_s) if any(map(wanted, plugins.tools)) else []
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        t_tools = time.monotonic()
+        fut = ex.submit(tool_runs, s, plugins, work_dir=tool_inputs, timeout_s=timeout_s, cache=cache,
+                        progress=progress, jobs=jobs, only=wanted) if any(map(wanted, plugins.tools)) else None
+        if wanted("graphs") or wanted("graphs-roofline"):
+            tg = time.monotonic()
+            task = progress.task("graphs", len(s.rows))
+            g_runs = _graphs_runs(s, plugins, ttfp=ttfp)
+            progress.finish(task)
+            timings["graphs"] = time.monotonic() - tg
+            for r in g_runs:
+                r.wall_s = timings["graphs"]
+            runs += g_runs
+            if s.name == "core":
+                reference = _measured_reference(plugins, data, notes)
+        if s.data_root is not None and any(wanted(f"recorded:{m}") for m in ("neusight", "habitat", "roofline",
+                                                                              "li-et-al")):
+            tr0 = time.monotonic()
+            rec, note = recorded_sets(s, plugins)
+            for r in rec:
+                r.wall_s = time.monotonic() - tr0
+            runs += rec
+            notes.append(note)
+        if fut is not None:
+            truns = fut.result()
+            runs += truns
+            timings["tools (all, concurrently)"] = time.monotonic() - t_tools
+            for r in truns:
+                if r.wall_s is not None:
+                    timings[r.name] = r.wall_s
     runs = [r for r in runs if wanted(r.name)]
     if not runs:
         raise GraphsError(f"no estimator selected (--only {', '.join(only or [])})")
@@ -197,11 +277,32 @@ def compare(suite: str | Suite = "measured", plugins=None, *, data: str | Path |
     _same_rows_gamma(runs)
     cards = [score_run(r, s, plugins, reference.get(r.name)) for r in runs]
     _same_rows_d1(runs, cards, s)
-    sens = rubric.sensitivity({c.estimator: c.composite for c in cards})
+    ranked = {c.estimator: c.composite for c in cards if c.metrics.get("with_truth")}
+    sens = rubric.sensitivity(ranked) if ranked else {"ranks": {w: {} for w in rubric.WEIGHTS}, "changes": {},
+                                                      "moves": {}, "top": {w: [] for w in rubric.WEIGHTS},
+                                                      "top_changes": False}
+    unranked = sorted(c.estimator for c in cards if not c.metrics.get("with_truth"))
     if not any(r.measured_s for r in s.rows):
-        notes.append("no ground truth on this suite's rows: D1 is capped at 2 (GUIDE §5) and, for graphs, at the grade "
-                     "measured on the measured suite; D2/D3 for graphs are carried from the measured suite")
-    return Comparison(s, runs, cards, sens, notes, time.monotonic() - t0)
+        notes.append("no ground truth on this suite's rows: no estimator is ranked (scores are shown for the record); "
+                     "D1 is capped at 2 and, for graphs, at the grade measured on the measured suite")
+    elif unranked:
+        notes.append(f"not ranked (no prediction on a row with ground truth): {', '.join(unranked)}")
+    if cache.enabled and (cache.hits or cache.misses):
+        notes.append(f"tool-run cache {cache.root}: {cache.hits} hit(s)")
+    return Comparison(s, runs, cards, sens, notes, time.monotonic() - t0, timings)
+
+
+def _graphs_runs(s: Suite, plugins, *, ttfp: bool) -> list[EstimatorRun]:
+    from graphs_compare import graphs_runs
+    if s.name in ("measured", "gpu"):
+        return graphs_on_measured(s, plugins, ttfp=ttfp)
+    if s.name == "llm":
+        return graphs_runs.graphs_on_llm(s, plugins, ttfp=ttfp)
+    if s.name == "accel":
+        return graphs_runs.graphs_on_accel(s, plugins, ttfp=ttfp)
+    if s.name == "collectives":
+        return graphs_runs.graphs_on_collectives(s, plugins, ttfp=ttfp)
+    return graphs_on_core(s, plugins, ttfp=ttfp)
 
 
 def _same_rows_d1(runs: list[EstimatorRun], cards: list[Scorecard], suite: Suite) -> None:

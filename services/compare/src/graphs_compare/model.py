@@ -62,6 +62,8 @@ class Outcome:
     gamma_measured: float | None = None
     gamma_predicted: float | None = None
     kernel_mape: float | None = None    # its kernel-level error on this row, when measured per op
+    metrics: dict[str, Any] = field(default_factory=dict)   # what else it reported (cycles, utilization ...)
+    cached: bool = False                # replayed from the tool-run cache (same inputs, same tool version)
 
     @property
     def ok(self) -> bool:
@@ -87,6 +89,7 @@ class EstimatorRun:
     extension: dict[str, Any] = field(default_factory=dict)      # D5 evidence (facts + checks)
     reference: dict[str, Any] = field(default_factory=dict)      # grades carried from another suite
     notes: list[str] = field(default_factory=list)
+    wall_s: float | None = None           # what this estimator took in this comparison (tool runs, cache hits ...)
 
     def predictions(self) -> dict[str, float]:
         return {k: o.predicted_s for k, o in self.outcomes.items() if o.predicted_s is not None}
@@ -113,6 +116,7 @@ class Scorecard:
     failure_reasons: dict[str, str]       # class -> one representative reason
     ttfp_s: float | None
     ttfp_how: str
+    wall_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

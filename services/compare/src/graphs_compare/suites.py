@@ -18,7 +18,8 @@ from typing import Any, Sequence
 from graphs_compare.model import Row
 from graphs.errors import GraphsError
 
-SUITES = ("measured", "core")
+SUITES = ("measured", "core", "llm", "accel", "gpu", "collectives")
+CATEGORIES = ("llm", "accel", "gpu", "collectives")   # `--suite all` runs these, one table each
 # (zoo name, family, batch, seq) of the survey's core workloads
 CORE_WORKLOADS = (("resnet50", "cnn", 1, None), ("bert-base", "transformer", 1, 128), ("llama2-7b", "decoder", 1, 512))
 CORE_HARDWARE = ("h100", "a100-sxm4-80gb")

@@ -20,6 +20,7 @@ _EXPORTS = {
     "Invocation": ("graphs_tools.base", "Invocation"),
     "ToolAdapter": ("graphs_tools.base", "ToolAdapter"),
     "ToolInputError": ("graphs_tools.base", "ToolInputError"),
+    "ToolJobFailed": ("graphs_tools.base", "ToolJobFailed"),
     "ToolOutputError": ("graphs_tools.base", "ToolOutputError"),
     "ToolRun": ("graphs_tools.base", "ToolRun"),
     "classify_start_failure": ("graphs_tools.base", "classify_start_failure"),
@@ -34,6 +35,15 @@ _EXPORTS = {
     "resolve_executable": ("graphs_tools.base", "resolve_executable"),
     "run_command": ("graphs_tools.base", "run_command"),
     "to_seconds": ("graphs_tools.base", "to_seconds"),
+    "PackageSpec": ("graphs_tools.envs", "PackageSpec"),
+    "installed": ("graphs_tools.envs", "installed"),
+    "tool_python": ("graphs_tools.envs", "tool_python"),
+    "tools_home": ("graphs_tools.envs", "tools_home"),
+    "PythonToolAdapter": ("graphs_tools.managed", "PythonToolAdapter"),
+    "read_driver_output": ("graphs_tools.managed", "read_driver_output"),
+    "ToolRunCache": ("graphs_tools.cache", "ToolRunCache"),
+    "input_key": ("graphs_tools.cache", "input_key"),
+    "result_from_dict": ("graphs_tools.cache", "result_from_dict"),
 }
 __all__ = sorted(_EXPORTS)
 

@@ -44,6 +44,14 @@ class ToolInputError(GraphsError):
     """A workload that cannot be expressed in the tool's input format."""
 
 
+class ToolJobFailed(GraphsError):
+    """The tool (or its driver) ran and reported that this job failed; ``status`` classifies it."""
+
+    def __init__(self, message: str, status: "DiagnosisStatus | None" = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class DiagnosisStatus(str, enum.Enum):
     """Why a tool can or cannot produce a prediction here."""
 
@@ -357,6 +365,11 @@ class BaseToolAdapter:
         """(ok, evidence) of new hardware by configuration, checked here; None: nothing to check."""
         return None
 
+    def doctor_for(self, workload: Any) -> Diagnosis:
+        """The diagnosis a run of ``workload`` starts from (default: :func:`doctor`; an adapter whose workload can
+        bring its own data, e.g. VIDUR profiles, may check less here and the rest in :meth:`preflight`)."""
+        return doctor(self)
+
     # --- shared ---------------------------------------------------------------------------------
     def diagnosis(self, status: DiagnosisStatus, reason: str, fix: str = "", **details: Any) -> Diagnosis:
         return Diagnosis(self.name, status, reason, fix, details)
@@ -366,7 +379,7 @@ class BaseToolAdapter:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         inputs = tuple(self.write_inputs(workload, out))
-        diag = doctor(self)
+        diag = self.doctor_for(workload)
         if diag.ok:
             diag = self.preflight(workload, out, diag)
         if not diag.ok:
@@ -385,8 +398,10 @@ class BaseToolAdapter:
         try:
             results = tuple(self.collect(workload, out, inputs))
         except GraphsError as e:
-            bad = self.diagnosis(DiagnosisStatus.RUNTIME_FAILURE, f"the tool ran but its output could not be parsed: {e}",
-                                 f"see the logs in {out / 'logs'}")
+            # a ToolJobFailed carries the tool's own verdict; anything else is output graphs could not read
+            status = getattr(e, "status", None) or DiagnosisStatus.RUNTIME_FAILURE
+            why = str(e) if hasattr(e, "status") else f"the tool ran but its output could not be parsed: {e}"
+            bad = self.diagnosis(status, why, f"see the logs in {out / 'logs'}")
             return self._finish(ToolRun(self.name, bad, out, inputs, tuple(commands), wall_s=time.monotonic() - t0))
         return self._finish(ToolRun(self.name, diag, out, inputs, tuple(commands), results, time.monotonic() - t0))
 

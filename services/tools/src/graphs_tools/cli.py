@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import typer
 
@@ -10,18 +10,24 @@ from graphs.cli_options import Format, FormatOpt, OutputOpt
 from graphs.output import to_json
 
 app = typer.Typer(name="tools", no_args_is_help=True,
-                  help="Third-party tool adapters (Timeloop, ASTRA-sim, VIDUR, NeuSight, nn-Meter ...).")
+                  help="Third-party tool adapters (GenZ, llm-analysis, SCALE-Sim, Timeloop, ASTRA-sim, VIDUR, NeuSight, "
+                       "nn-Meter ...) and the environments of the installable ones.")
+
+
+def _version(d: Any) -> str:
+    return str(d.details.get("version") or "")
 
 
 def _table(diags: list[Any], title: str) -> Any:
     from rich.markup import escape
     from rich.table import Table
     t = Table(title=title, title_justify="left")
-    for c in ("tool", "status", "class", "reason", "fix"):
+    for c in ("tool", "status", "class", "version", "reason", "fix"):
         t.add_column(c, overflow="fold")
     for d in diags:
         colour = "green" if d.ok else "red"
-        t.add_row(d.tool, f"[{colour}]{d.status.value}[/]", d.failure_class or "", escape(d.reason), escape(d.fix or ""))
+        t.add_row(d.tool, f"[{colour}]{d.status.value}[/]", d.failure_class or "", escape(_version(d)),
+                  escape(d.reason), escape(d.fix or ""))
     return t
 
 
@@ -31,8 +37,8 @@ def _emit(diags: list[Any], fmt: Format, output: Any, title: str) -> None:
     if fmt is Format.json:
         write_output(to_json([d.to_dict() for d in diags]), output)
         return
-    header = ("tool", "status", "class", "reason", "fix")
-    rows = [(d.tool, d.status.value, d.failure_class or "", d.reason, d.fix or "") for d in diags]
+    header = ("tool", "status", "class", "version", "reason", "fix")
+    rows = [(d.tool, d.status.value, d.failure_class or "", _version(d), d.reason, d.fix or "") for d in diags]
     if fmt is Format.csv:
         write_output(rows_csv(header, rows), output)
     elif fmt is Format.markdown:
@@ -68,3 +74,58 @@ def tools_doctor(name: str = typer.Argument(..., help="Tool adapter name, e.g. t
         _emit([d], fmt, output, f"graphs tools doctor {name}")
     if not d.ok:
         raise typer.Exit(1)
+
+
+@app.command("install")
+def tools_install(names: list[str] = typer.Argument(..., help="Tools to install (package or adapter name, e.g. "
+                                                                "genz-llm llm-analysis scalesim)."),
+                  force: bool = typer.Option(False, "--force", help="Reinstall even if installed."),
+                  python: Optional[str] = typer.Option(None, "--python", help="Base interpreter for the venvs "
+                                                       "(default: the one running graphs)."),
+                  as_json: bool = typer.Option(False, "--json", help="Print the install reports as JSON.")) -> None:
+    """Install registry tools, each into its own virtual environment under the tools home
+    ($GRAPHS_TOOLS_DIR, default ~/.local/share/graphs/tools). Exit 1 if any install failed."""
+    import sys
+
+    from graphs.cli import _plugins
+    from graphs_tools.base import list_tools
+    from graphs_tools.envs import install, resolve_install_name, tools_home
+
+    adapters = list_tools(_plugins())
+    chosen = []
+    for n in names:
+        a = resolve_install_name(n, adapters)
+        if a not in chosen:
+            chosen.append(a)
+    say = (lambda m: print(m, file=sys.stderr)) if not as_json else None  # noqa: E731
+    reports = []
+    for a in chosen:
+        r = install(a.name, a.package, force=force, python=python, progress=say)
+        reports.append(r)
+        if say:
+            if r.ok:
+                how = "already installed" if r.skipped else f"installed in {r.wall_s:.0f} s"
+                say(f"{a.name}: {a.package.package} {r.version} {how} ({r.where})")
+            else:
+                say(f"{a.name}: install FAILED: {r.reason}")
+    if as_json:
+        from graphs.output import write_output
+        write_output(to_json({"tools_home": str(tools_home()), "installs": [r.to_dict() for r in reports]}), None)
+    if not all(r.ok for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command("uninstall")
+def tools_uninstall(names: list[str] = typer.Argument(..., help="Tools whose environments to remove.")) -> None:
+    """Remove the environments `graphs tools install` made (the adapters stay installed)."""
+    import sys
+
+    from graphs.cli import _plugins
+    from graphs_tools.base import list_tools
+    from graphs_tools.envs import resolve_install_name, uninstall
+
+    adapters = list_tools(_plugins())
+    for n in names:
+        a = resolve_install_name(n, adapters)
+        gone = uninstall(a.name)
+        print(f"{a.name}: {'removed' if gone else 'was not installed'}", file=sys.stderr)

@@ -1,0 +1,24 @@
+"""graphs adapter for llm-analysis (entry point ``llm-analysis`` in group ``graphs``); llm-analysis itself
+lives in its own environment (``graphs tools install llm-analysis``) and is run through
+``llm_analysis_driver.py``.
+
+Names are imported on first use, so importing this package (which collecting plugins does) stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "LLMAnalysisAdapter": ("graphs_llm_analysis.adapter", "LLMAnalysisAdapter"),
+    "PACKAGE": ("graphs_llm_analysis.adapter", "PACKAGE"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
