@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import ast
 import json
-import math
 import os
+import re
 import signal
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -27,8 +25,7 @@ from typing import Any, Callable, Optional
 import yaml
 
 from probes import gen
-from probes.base import (CLEAN, CRASH, LOST, OK, P_BENCH, P_NONE, P_ONNX_GPU, P_ONNX_T4, Ctx, Probe, Result,
-                         Skip)
+from probes.base import (CLEAN, CRASH, LOST, OK, P_BENCH, P_NONE, P_ONNX_GPU, P_ONNX_T4, Ctx, Probe, Result)
 
 PROBES: list[Probe] = []
 INF, NAN = float("inf"), float("nan")
@@ -93,7 +90,7 @@ def stdout_has(*needles: str, absent: tuple[str, ...] = ()) -> Callable[[Ctx, Re
     def check(ctx: Ctx, r: Result) -> Optional[tuple[str, str]]:
         for a in absent:
             if a in r.stdout or a in r.stderr:
-                return CRASH, f"output contains {a!r}: the plugin took over"
+                return CRASH, f"output contains {a!r}"
         if r.rc == 0:
             for n in needles:
                 if n not in r.stdout:
@@ -106,16 +103,6 @@ def no_marker(name: str) -> Callable[[Ctx, Result], Optional[tuple[str, str]]]:
     def check(ctx: Ctx, r: Result) -> Optional[tuple[str, str]]:
         if ctx.p(name).exists():
             return CRASH, f"injected code ran ({name} was created)"
-        return None
-    return check
-
-
-def both(*checks: Callable[[Ctx, Result], Optional[tuple[str, str]]]) -> Callable[[Ctx, Result], Optional[tuple[str, str]]]:
-    def check(ctx: Ctx, r: Result) -> Optional[tuple[str, str]]:
-        for c in checks:
-            got = c(ctx, r)
-            if got:
-                return got
         return None
     return check
 
@@ -288,17 +275,15 @@ add(Probe("out-concurrent-json", "output", analyze_mlp("-f", "json", "-o", "{out
 add(Probe("stdout-dev-full", "output", analyze_mlp("-f", "json"), CLEAN, setup=mlp, stdout_mode="full",
           plugins=P_ONNX_T4, note="stdout is /dev/full"))
 add(Probe("stdout-broken-pipe", "output", lambda ctx: ["hardware", "list", "--json"], (OK, CLEAN),
-          stdout_mode="broken-pipe", note="`graphs ... | head` with the reader gone: quiet"))
-
-
-def _cal_out(setup_out: Callable[[Ctx], None]) -> Callable[[Ctx], None]:
-    return setup_out
+          stdout_mode="broken-pipe", ok_codes=(0, 141), note="`graphs ... | head` with the reader gone: quiet"))
 
 
 add(Probe("calibrate-out-0600", "output", lambda ctx: ["calibrate", "-H", "t4", "--transfer", "-o", d(ctx, "out")], OK,
           setup=out_regular("t4-cal.yaml", 0o600), check=nonempty_file("out")))
 add(Probe("calibrate-out-missing-dir", "output",
-          lambda ctx: ["calibrate", "-H", "t4", "--transfer", "-o", str(ctx.p("nope", "t4.yaml"))], CLEAN))
+          lambda ctx: ["calibrate", "-H", "t4", "--transfer", "-o", d(ctx, "out")], (CLEAN, OK),
+          setup=lambda ctx: ctx.data.update(out=ctx.p("nope", "t4.yaml")), check=nonempty_file("out"),
+          note="refuse, or create the folder and write a whole file"))
 
 
 # ==================================================================================================
@@ -542,8 +527,9 @@ SPEC_CASES: list[tuple[str, Callable[[dict], None], tuple[str, ...], tuple[str, 
 ]
 ANALYZED = ("zero-bandwidth", "zero-peak", "1e308-TBps", "denormal-bandwidth", "clock-0", "future-schema-version")
 for sid, mut, v_exp, a_exp, fast, note in SPEC_CASES:
+    # family_params (sm_count) are the family engine's to check: that probe runs with the GPU engine
     add(Probe(f"spec-{sid}-validate", "spec", validate_spec, v_exp, setup=sp(f"{sid}.yaml", mut), fast=fast,
-              plugins=P_NONE, timeout=20, note=note))
+              plugins="mappers-gpu" if sid == "sm-count-0" else P_NONE, timeout=20, note=note))
     if sid not in ANALYZED:
         continue
     add(Probe(f"spec-{sid}-analyze", "spec", analyze_spec, a_exp, setup=setups(mlp, sp(f"{sid}.yaml", mut)),
@@ -651,9 +637,12 @@ add(Probe("user-cal-malformed-other-device", "calibration", analyze_mlp("-f", "j
 add(Probe("user-cal-future-schema-list", "calibration", lambda ctx: ["hardware", "list"], OK,
           setup=user_cal("t4", lambda: gen.T4_CAL.read_text().replace("schema_version: 1", "schema_version: 999")),
           check=stdout_has("t4")))
-add(Probe("user-cal-other-device", "calibration", analyze_mlp("-f", "json", hw="h100"), CLEAN,
+add(Probe("user-cal-other-device", "calibration", analyze_mlp("-f", "json", hw="h100"), (CLEAN, OK),
           setup=setups(mlp, user_cal("h100", lambda: gen.T4_CAL.read_text())), plugins=P_ONNX_GPU,
-          note="the user's h100.yaml says device: t4"))
+          check=lambda ctx, r: (CRASH, "the user's h100.yaml (device: t4) was applied to the h100: kernels are "
+                                       "CALIBRATED by the T4's curves") if '"confidence": "CALIBRATED"' in r.stdout
+          or '"confidence": "INTERPOLATED"' in r.stdout else None,
+          note="the user's h100.yaml says device: t4: refuse it, or estimate without it"))
 
 
 def _cal_dir_is_file(ctx: Ctx) -> None:
@@ -747,7 +736,7 @@ add(Probe("plugin-entry-points-txt-garbage", "plugins", HWLIST, OK,
 # ==================================================================================================
 # 4b. interrupt: Ctrl-C at any moment ends in exit 130 and one line
 # ==================================================================================================
-for delay, fast in ((0.2, True), (1.0, False)):
+for delay, fast in ((0.2, False), (0.6, True)):
     add(Probe(f"sigint-at-{delay}s-hardware-list", "interrupt", lambda ctx: ["hardware", "list"], (CLEAN, OK),
               signal=(signal.SIGINT, delay), fast=fast, timeout=20,
               note="Ctrl-C in the first 2 s printed a traceback"))
@@ -776,7 +765,7 @@ add(Probe("factory-os-exit", "usercode", analyze_fac(), CLEAN, setup=fac("import
 add(Probe("factory-infinite-loop", "usercode", analyze_fac(), CLEAN, setup=fac("while True:\n    pass"),
           note="hung forever before", **UC))
 add(Probe("factory-prints-stdout-json", "usercode", analyze_fac("factory", "-f", "json"), OK,
-          setup=fac("print('user noise on stdout')"), fast=True, note="corrupted -f json before", **UC))
+          setup=fac("print('user noise on stdout')"), note="corrupted -f json before", **UC))
 add(Probe("factory-keyboardinterrupt", "usercode", analyze_fac(), CLEAN, setup=fac("raise KeyboardInterrupt"), **UC))
 add(Probe("factory-huge-allocation", "usercode", analyze_fac(), CLEAN, setup=fac("x = bytearray(64 * 2**30)"),
           note="MemoryError under the 2 GiB limit must be one line", **UC))
@@ -858,7 +847,9 @@ def check_new(ctx: Ctx, r: Result) -> Optional[tuple[str, str]]:
     if len(eps) != 1:
         return CRASH, f"generated entry points: {eps}"
     (_ep, target), = eps.items()
-    import re
+    if not isinstance(target, str):
+        return CRASH, f"entry point {_ep!r} parses as a TOML table {target!r} (a dotted key): no plugin is found"
+
     if not re.fullmatch(r"[A-Za-z_]\w*", target) or not (dest / "src" / target / "__init__.py").is_file():
         return CRASH, f"entry point target {target!r} is not the generated package"
     if not re.fullmatch(r"[\w.-]+", _ep) or "." in _ep:
@@ -972,3 +963,11 @@ add(Probe("cli-input-shape-negative", "cli", analyze_mlp("--input-shape", "x=1x-
 add(Probe("cli-factory-empty-name", "cli", lambda ctx: ["analyze", "model.py:", "-H", "t4"], CLEAN, plugins=P_ONNX_T4))
 add(Probe("cli-hardware-non-utf8", "cli", analyze_mlp(hw=os.fsdecode(b"t\xff4")), CLEAN, setup=mlp, plugins=P_ONNX_T4,
           fast=True, note="the error line names an argument that is not UTF-8"))
+
+
+# the defects the first run of this corpus found after the issue-13 fixes, kept in the default (fast) run
+for _p in PROBES:
+    if _p.id in ("out-equals-model", "store-export-output-is-store", "stdout-dev-full", "sim-lengths-trace-dev-zero",
+                 "spec-sm-count-0-validate", "cal-nan-points", "user-cal-other-device",
+                 "plugin-prints-on-import-json", "factory-os-exit", "new-output-is-a-file"):
+        _p.fast = True

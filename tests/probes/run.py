@@ -50,7 +50,7 @@ from probes.base import CLASSES, CLEAN, CRASH, HANG, LOST, OK, SKIP, Ctx, Probe,
 HERE = Path(__file__).resolve().parent
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "graphs-probe-cache"
 STDERR_KEEP = 64 * 1024
-STDOUT_KEEP = 4 * 2**20
+STDOUT_KEEP = 64 * 2**20          # whole, so JSON can be parsed; a flood beyond this is cut
 
 
 def graphs_command() -> list[str]:
@@ -155,7 +155,7 @@ TMP_LITTER = re.compile(r"(\.tmp|\.temp|~)$|^\.?tmp[a-z0-9_]{6,}$", re.I)
 def litter(before: dict[Path, dict[str, Any]], roots: Iterable[Path]) -> list[str]:
     found = []
     for root in roots:
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for dirpath, _dirs, filenames in os.walk(root, followlinks=False):
             if "site" in Path(dirpath).relative_to(root).parts:
                 continue
             for n in filenames:
@@ -235,6 +235,7 @@ def run_graphs(probe: Probe, ctx: Ctx, argv: Sequence[str]) -> Result:
     sent = None
     status = None
     rusage = None
+    hwm = 0.0
     while True:
         try:
             wpid, status, rusage = os.wait4(pid, os.WNOHANG)
@@ -242,6 +243,7 @@ def run_graphs(probe: Probe, ctx: Ctx, argv: Sequence[str]) -> Result:
             break
         if wpid == pid:
             break
+        hwm = max(hwm, _vm_hwm_mb(pid))
         now = time.monotonic()
         if probe.signal and sent is None:
             sig, when = probe.signal
@@ -266,7 +268,7 @@ def run_graphs(probe: Probe, ctx: Ctx, argv: Sequence[str]) -> Result:
             proc.returncode = -9
             wall = time.monotonic() - t0
             res = Result(None, _tail(out_p, STDOUT_KEEP), _tail(err_p, STDERR_KEEP), wall,
-                         rusage.ru_maxrss / 1024 if rusage else 0.0, timed_out=True, signalled=sent)
+                         _peak_mb(hwm, rusage), timed_out=True, signalled=sent)
             _cleanup_group(pid)
             out_p.unlink(missing_ok=True)
             err_p.unlink(missing_ok=True)
@@ -280,10 +282,30 @@ def run_graphs(probe: Probe, ctx: Ctx, argv: Sequence[str]) -> Result:
     survivors = _proc_group_members(pid)
     _cleanup_group(pid)
     res = Result(rc, _tail(out_p, STDOUT_KEEP) if probe.stdout_mode == "file" else "", _tail(err_p, STDERR_KEEP),
-                 wall, rusage.ru_maxrss / 1024 if rusage else 0.0, signalled=sent, survivors=survivors)
+                 wall, _peak_mb(hwm, rusage), signalled=sent, survivors=survivors)
     out_p.unlink(missing_ok=True)
     err_p.unlink(missing_ok=True)
     return res
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    """Peak resident memory of ``pid``'s current program (``VmHWM``: since its exec, unlike ``ru_maxrss``,
+    which also counts the forked copy of a large parent such as pytest before the exec)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
+def _peak_mb(hwm: float, rusage: Any) -> float:
+    """The sampled peak where /proc has it (every 20 ms until exit), else the kernel's ``ru_maxrss``."""
+    if hwm > 0:
+        return hwm
+    return rusage.ru_maxrss / 1024 if rusage else 0.0
 
 
 def _cleanup_group(pgid: int) -> None:
@@ -327,6 +349,8 @@ def classify(probe: Probe, argv: Sequence[str], r: Result) -> tuple[str, str]:
         return HANG, f"still running after {probe.timeout:.0f} s (killed)"
     if "Traceback (most recent call last)" in both:
         last = err_lines[-1] if err_lines else ""
+        if "init_import_site" in r.stderr:
+            return CRASH, f"traceback from Python's own startup (site import, before graphs runs): {last[:120]}"
         return CRASH, f"traceback: {last[:200]}"
     if "internal error" in r.stderr:
         line = next((ln for ln in err_lines if "internal error" in ln), "")
@@ -339,6 +363,8 @@ def classify(probe: Probe, argv: Sequence[str], r: Result) -> tuple[str, str]:
         return CRASH, f"peak memory {r.maxrss_mb:.0f} MB > {probe.max_rss_mb:.0f} MB"
     if r.survivors:
         return CRASH, f"left processes running: {', '.join(r.survivors[:3])}"
+    if r.rc == -_signal.SIGPIPE and probe.stdout_mode == "broken-pipe":
+        return OK, "ended by SIGPIPE (the reader is gone)"
     if r.rc < 0:
         sig = -r.rc
         if r.signalled == sig and sig in (_signal.SIGTERM, _signal.SIGINT):

@@ -40,7 +40,7 @@ NEAR = 4.0  # how far (as a factor) outside the measured range an estimate is IN
 
 
 class _M(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)   # NaN/inf: refused
 
 
 class Residuals(_M):
@@ -66,8 +66,8 @@ class Curve(_M):
     @field_validator("points")
     @classmethod
     def _sorted_positive(cls, pts: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
-        if any(x <= 0 or r <= 0 for x, r in pts):
-            raise ValueError("curve points must be positive")
+        if any(not (math.isfinite(x) and math.isfinite(r)) or x <= 0 or r <= 0 for x, r in pts):
+            raise ValueError("curve points must be finite and positive")
         if list(pts) != sorted(pts):
             raise ValueError("curve points must be sorted by x")
         return pts
@@ -169,7 +169,13 @@ def user_calibration_path(hw_id: str) -> Path:
 def find_user_calibration(hw_id: str) -> Calibration | None:
     """The user's calibration of ``hw_id`` if the file exists (SpecError if it is broken)."""
     p = user_calibration_path(hw_id)
-    return load_calibration(p) if p.is_file() else None
+    if not p.is_file():
+        return None
+    cal = load_calibration(p)
+    if cal.device != hw_id:      # a file renamed or copied: another device's curves must not apply silently
+        raise SpecError(f"{p}: a calibration of {cal.device!r}, found where {hw_id!r}'s belongs (move it to "
+                        f"{cal.device}.yaml, or fit {hw_id}'s: graphs calibrate -H {hw_id})")
+    return cal
 
 
 def load_calibration(path: str | Path) -> Calibration:

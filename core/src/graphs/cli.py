@@ -76,6 +76,10 @@ def _contained(fn: Any, plugin: str, command: str) -> Any:
             raise PluginError(f"plugin {plugin!r}, command {command!r}: called sys.exit({e.code!r})") from None
         except BrokenPipeError:
             raise
+        except OSError as e:
+            if _write_failure(e):        # a full disk behind stdout is not the plugin's bug
+                raise
+            raise PluginError(f"plugin {plugin!r}, command {command!r} failed: OSError: {_one(e)}") from None
         except Exception as e:
             msg = " ".join(str(e).split())
             raise PluginError(f"plugin {plugin!r}, command {command!r} failed: {type(e).__name__}: {msg}") from None
@@ -159,7 +163,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         _install_signal_handlers()       # (graphs._entry installed plain ones already; these also set the flag)
     try:
         _check_finite_arguments(args)
-        return _run(args)
+        rc = _run(args)
+        sys.stdout.flush()               # a full disk behind stdout shows here, not at interpreter exit
+        return rc
     except SystemExit as e:
         if isinstance(e.__context__, BrokenPipeError):    # rich's console ends a closed pipe this way
             return 141
@@ -174,14 +180,44 @@ def main(argv: Optional[list[str]] = None) -> int:
         sys.stderr.write("interrupted\n")
         return 130
     except GraphsError as e:
+        from graphs.output import StdoutError
+        if isinstance(e, StdoutError):
+            _silence_stdout()
         sys.stderr.write(f"error: {e}\n")
         return e.exit_code
+    except OSError as e:
+        if not _write_failure(e):
+            return _internal(e)
+        _silence_stdout()                # what is left in the buffer cannot be written either
+        sys.stderr.write(f"error: cannot write output: {e.strerror or e}\n")
+        return 2
     except Exception as e:  # a bug: still one line unless asked
-        if os.environ.get("GRAPHS_DEBUG"):
-            raise
-        msg = " ".join(str(e).split())
-        sys.stderr.write(f"internal error: {type(e).__name__}: {msg} (set GRAPHS_DEBUG=1 for the traceback)\n")
-        return 1
+        return _internal(e)
+
+
+def _write_failure(e: OSError) -> bool:
+    import errno
+    return e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _one(e: BaseException) -> str:
+    return " ".join(str(e).split())
+
+
+def _internal(e: BaseException) -> int:
+    if os.environ.get("GRAPHS_DEBUG"):
+        raise e
+    msg = " ".join(str(e).split())
+    sys.stderr.write(f"internal error: {type(e).__name__}: {msg} (set GRAPHS_DEBUG=1 for the traceback)\n")
+    return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail a second time."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _run(args: list[str]) -> int:
@@ -208,7 +244,19 @@ def _run(args: list[str]) -> int:
 
 
 def run() -> None:  # console script
-    sys.exit(main())
+    code = main()
+    # a thread someone else's code started (a model file, a plugin) and left running must not keep the
+    # command alive after its answer: flush what was written and leave now
+    if "threading" in sys.modules:
+        import threading
+        if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError):
+                    pass
+            os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

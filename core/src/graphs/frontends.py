@@ -34,7 +34,7 @@ class LoadOptions:
     seq_len: int | None = None
     input_shapes: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     device: str = "meta"
-    timeout_s: float | None = 600.0
+    timeout_s: float | None = 30.0
 
 
 @runtime_checkable
@@ -88,6 +88,8 @@ def load_model(ref: str, options: LoadOptions, plugins: "GraphsPlugins") -> Grap
         p = Path(path_part)
         if not p.is_file():
             raise FrontendError(f"{path_part}: no such file")
+        from graphs.output import note_input
+        note_input(p)
         return _contained_load(_frontend_for_python(plugins), ref, options)
     p = Path(ref)
     try:
@@ -99,6 +101,8 @@ def load_model(ref: str, options: LoadOptions, plugins: "GraphsPlugins") -> Grap
             raise FrontendError(f"{ref}: is a directory, not a model file")
         if not p.is_file():
             raise FrontendError(f"{ref}: not a regular file (a FIFO or device is not a model file)")
+        from graphs.output import note_input
+        note_input(p)
         try:
             with p.open("rb") as fh:
                 head = fh.read(64)

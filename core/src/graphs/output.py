@@ -29,6 +29,13 @@ from graphs.errors import GraphsError
 STDOUT = "-"
 
 
+class StdoutError(GraphsError):
+    """Standard output cannot be written (a full disk, /dev/full): one line, exit 2."""
+
+    def __init__(self, e: OSError) -> None:
+        super().__init__(f"cannot write standard output: {e.strerror or e}")
+
+
 def _target(path: Path) -> Path:
     """The path to write: a symlink's final target (relative links resolved from their folder)."""
     try:
@@ -37,6 +44,28 @@ def _target(path: Path) -> Path:
     except OSError as e:
         raise GraphsError(f"cannot write {path}: {e.strerror or e}") from None
     return path
+
+
+_INPUTS: dict[tuple[int, int], str] = {}
+
+
+def note_input(path: Path | str) -> None:
+    """Remember a file this command reads (a model, a results store, a calibration, a spec): an output
+    path that is the same file is refused, so ``-o model.onnx`` never overwrites the model."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    if stat.S_ISREG(st.st_mode):
+        _INPUTS[(st.st_dev, st.st_ino)] = str(path)
+
+
+def _is_input(p: Path) -> str | None:
+    try:
+        st = os.stat(p)
+    except OSError:
+        return None
+    return _INPUTS.get((st.st_dev, st.st_ino))
 
 
 def is_stdout(path: Path | str | None) -> bool:
@@ -52,6 +81,9 @@ def check_output_path(path: Path | str | None) -> None:
         raise GraphsError(f"cannot write {path}: file name too long")
     if p.is_dir():
         raise GraphsError(f"cannot write {path}: is a directory")
+    src = _is_input(p)
+    if src is not None:
+        raise GraphsError(f"cannot write {path}: it is {src}, which this command reads (choose another -o)")
     if p.exists():
         if not os.access(p, os.W_OK):
             raise GraphsError(f"cannot write {path}: permission denied")
@@ -68,8 +100,13 @@ def write_output(text: str, path: Path | str | None = None) -> None:
     if not text.endswith("\n"):
         text += "\n"
     if is_stdout(path):
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:      # a full disk or /dev/full behind stdout
+            raise StdoutError(e) from None
         return
     check_output_path(path)
     p = _target(Path(path))

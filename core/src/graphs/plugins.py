@@ -50,6 +50,14 @@ HOOKS = ("op_kinds", "op_handlers", "frontends", "hardware", "mappers", "models"
 BUILTINS = ("graphs.commands.analyze", "graphs.commands.hardware", "graphs.commands.plugins", "graphs.commands.zoo")
 
 
+def _quiet_stdout() -> Any:
+    """Plugin code (its import, its registration hooks) printing to stdout would corrupt a command's
+    JSON or CSV there: what it prints goes to stderr."""
+    import sys
+    from contextlib import redirect_stdout
+    return redirect_stdout(sys.stderr)
+
+
 @dataclass
 class PluginInfo:
     name: str
@@ -149,7 +157,8 @@ class LazyMappers(dict):
         from graphs.mapper import check_mapper_class
         module, _, attr = ref.partition(":")
         try:
-            cls = getattr(importlib.import_module(module), attr)
+            with _quiet_stdout():
+                cls = getattr(importlib.import_module(module), attr)
             check_mapper_class(cls, family, plugin)
         except BaseException as e:
             if _real_interrupt(e):
@@ -256,7 +265,8 @@ class GraphsPlugins:
                 continue
             info = self._infos[name]
             try:
-                obj = ep.load()
+                with _quiet_stdout():
+                    obj = ep.load()
             except BaseException as e:  # a broken plugin must not break the rest (sys.exit in it included)
                 if _real_interrupt(e):
                     raise
@@ -309,7 +319,8 @@ class GraphsPlugins:
         info = self._infos.setdefault(name, PluginInfo(name))
         staged: list[tuple] = []
         try:
-            impl.function(register=lambda *a, **k: staged.append((a, k)))
+            with _quiet_stdout():
+                impl.function(register=lambda *a, **k: staged.append((a, k)))
         except BaseException as e:
             if _real_interrupt(e):
                 raise

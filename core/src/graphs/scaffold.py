@@ -42,6 +42,8 @@ def new_device(hw_id: str, out_dir: Path, *, name: str, family: str, vendor: str
     for what, text in (("--name", name), ("--vendor", vendor)):
         if not text.strip() or len(text) > 200 or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
             raise GraphsError(f"{what} {text[:40]!r}: one line of 1-200 printable characters")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise GraphsError(f"--output {out_dir}: not a folder (the new distribution is created inside one)")
     dest = out_dir / dist
     if dest.exists():
         raise GraphsError(f"{dest} already exists; choose another --output or remove it")

@@ -150,6 +150,8 @@ class ResultsStore:
             raise GraphsError(f"no results store at {self.path} (measure first: `graphs benchmark`)")
         if self.path.exists() and not self.path.is_file():
             raise GraphsError(f"{self.path}: not a regular file, so not a results store")
+        from graphs.output import note_input
+        note_input(self.path)
         try:
             if readonly:
                 self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0,

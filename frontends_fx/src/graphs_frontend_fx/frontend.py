@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import sys
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
@@ -50,12 +51,19 @@ def _reraise_user_code(e: BaseException, ref: str, doing: str) -> None:
         raise e
     if isinstance(e, SystemExit):
         raise FrontendError(f"{ref}: {doing}: the model code called sys.exit({e.code!r})") from None
+    if isinstance(e, ModelExit):
+        raise FrontendError(f"{ref}: {doing}: the model code called os._exit({e.args[0]!r})") from None
     if isinstance(e, ModelTimeout):
         raise FrontendError(f"{ref}: {doing}: the model code did not finish within {e.args[0]:g} s "
                             "(--timeout)") from None
     if isinstance(e, MemoryError):
         raise FrontendError(f"{ref}: {doing}: the model code ran out of memory") from None
     raise FrontendError(f"{ref}: {doing} failed: {type(e).__name__}: {_one_line(e)}") from None
+
+
+class ModelExit(BaseException):
+    """Raised in place of ``os._exit`` while a model file's code runs (which would end graphs with no
+    word and exit status 0)."""
 
 
 class ModelTimeout(BaseException):
@@ -82,10 +90,17 @@ def user_code(path: Path, timeout_s: float | None) -> Iterator[None]:
             raise ModelTimeout(timeout_s)
         old = signal.signal(signal.SIGALRM, expire)
         signal.setitimer(signal.ITIMER_REAL, float(timeout_s))
+    real_exit = os._exit
+
+    def refuse_exit(code: int = 0) -> None:
+        raise ModelExit(code)
+
+    os._exit = refuse_exit     # type: ignore[assignment]
     try:
         with redirect_stdout(sys.stderr):
             yield
     finally:
+        os._exit = real_exit
         if timer:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)

@@ -29,7 +29,7 @@ def analyze(
     kernels: KernelsOpt = 8,
     output: OutputOpt = None,
     calibration: CalibrationOpt = None,
-    timeout: float = typer.Option(600.0, "--timeout", min=1.0,
+    timeout: float = typer.Option(30.0, "--timeout", min=1.0,
                                   help="Seconds a .py model file's own code may run (it is arbitrary code: import, "
                                        "factory, trace) before the command gives up."),
 ) -> None:
@@ -42,6 +42,10 @@ def analyze(
 
     if fusion not in ("auto", "default", "none"):
         raise GraphsError(f"--fusion {fusion!r}: expected auto, default or none")
+    from graphs.output import note_input
+    for read in (model, model.rpartition(":")[0], calibration):   # -o must not be a file this command reads
+        if read:
+            note_input(read)
     check_output_path(output)
     gp = _plugins()
     hw_ids = [h.strip() for h in hardware.split(",") if h.strip()]

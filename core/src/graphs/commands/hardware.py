@@ -151,9 +151,11 @@ def hardware_validate(path: Path = typer.Argument(..., help="A spec YAML file.")
 
     spec = load_spec(path)
     gp = _plugins()
-    if spec.family in gp.mappers:      # what analyze needs: the family engine accepts it too
-        cls, _ = gp.mappers[spec.family]
-        cls(spec, None)
+    if spec.family not in gp.mappers:  # its family_params would go unchecked: say so rather than "ok"
+        raise GraphsError(f"{path}: the core schema is valid, but its family_params cannot be checked: the "
+                          f"{spec.family!r} family engine is not installed (graphs plugins list)")
+    cls, _ = gp.mappers[spec.family]     # what analyze needs: the family engine accepts it too
+    cls(spec, None)
     n = len(spec.all_sources())
     typer.echo(f"{path}: ok — {spec.id} ({spec.name}), family {spec.family}, {n} sourced values")
 

@@ -83,7 +83,9 @@ def benchmark(
         return
     if export:
         check_format(fmt, ("json", "csv"), "graphs benchmark --export")
-        from graphs.output import check_output_path
+        from graphs.output import check_output_path, note_input
+        from graphs.store import default_store_path
+        note_input(store or default_store_path())      # -o STORE would replace the store with its export
         check_output_path(output)
         with ResultsStore(store, readonly=True) as db:
             _emit(db.export(fmt.value), output)

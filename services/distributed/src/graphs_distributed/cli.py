@@ -113,15 +113,20 @@ def systems_collective(
 
 
 def parse_size(text: str) -> float:
-    units = {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "KB": 1e3, "MB": 1e6, "GB": 1e9, "B": 1}
+    """Bytes from ``64MB``, ``1GiB``, ``4096`` ...: finite and positive, or a one-line error."""
+    import math
+    units = {"TIB": 2**40, "GIB": 2**30, "MIB": 2**20, "KIB": 2**10, "TB": 1e12, "GB": 1e9, "MB": 1e6, "KB": 1e3,
+             "B": 1}
     t = text.strip().upper()
+    number, factor = t, 1.0
     for u, f in units.items():
         if t.endswith(u):
-            try:
-                return float(t[: -len(u)]) * f
-            except ValueError:
-                break
+            number, factor = t[: -len(u)], float(f)
+            break
     try:
-        return float(t)
+        value = float(number) * factor
     except ValueError:
         raise GraphsError(f"--size {text!r}: expected bytes, e.g. 64MB or 1GiB") from None
+    if not math.isfinite(value) or value <= 0:
+        raise GraphsError(f"--size {text!r}: a message size is a finite number of bytes above zero")
+    return value

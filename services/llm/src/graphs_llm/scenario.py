@@ -26,6 +26,9 @@ LENGTH_KINDS = ("fixed", "uniform", "zipf", "trace")
 MAX_REQUESTS = 1_000_000     # one simulation's requests (each costs ~0.3 KB and ~0.3 ms of simulation)
 
 
+
+MAX_TRACE_BYTES = 64 * 2**20   # a length trace of a million requests is ~20 MB
+
 @dataclass(frozen=True)
 class Lengths:
     """Request length distribution (tokens)."""
@@ -60,15 +63,32 @@ class Lengths:
     @classmethod
     def from_csv(cls, path: str | Path) -> "Lengths":
         """A trace from a CSV with ``num_prefill_tokens`` and ``num_decode_tokens`` columns (VIDUR's trace format)."""
+        import io
+        import stat as _stat
         p = Path(path)
         try:
-            with p.open(newline="", encoding="utf-8") as fh:
-                rows = [(int(float(r["num_prefill_tokens"])), int(float(r["num_decode_tokens"])))
-                        for r in csv.DictReader(fh)]
+            st = p.stat()
+            if not _stat.S_ISREG(st.st_mode):
+                raise GraphsError(f"{p}: not a regular file (a length trace is a CSV file)")
+            if st.st_size > MAX_TRACE_BYTES:
+                raise GraphsError(f"{p}: {st.st_size} bytes is larger than a length trace may be "
+                                  f"({MAX_TRACE_BYTES // 2**20} MiB)")
+            with p.open("rb") as fh:
+                raw = fh.read(MAX_TRACE_BYTES + 1)
+            if len(raw) > MAX_TRACE_BYTES:
+                raise GraphsError(f"{p}: larger than a length trace may be ({MAX_TRACE_BYTES // 2**20} MiB)")
+            text = raw.decode("utf-8")
+            rows = [(int(float(r["num_prefill_tokens"])), int(float(r["num_decode_tokens"])))
+                    for r in csv.DictReader(io.StringIO(text, newline=""))]
+        except UnicodeDecodeError as e:
+            raise GraphsError(f"{p}: not UTF-8 text (byte {e.start})") from None
+        except OverflowError:
+            raise GraphsError(f"{p}: a token count in the length trace is not finite") from None
         except OSError as e:
             raise GraphsError(f"{p}: cannot read the length trace ({e.strerror or e})") from None
-        except (KeyError, ValueError) as e:
-            raise GraphsError(f"{p}: a length trace needs num_prefill_tokens and num_decode_tokens columns ({e})") from None
+        except (KeyError, ValueError, TypeError, csv.Error) as e:
+            raise GraphsError(f"{p}: a length trace needs num_prefill_tokens and num_decode_tokens columns of "
+                              f"whole numbers ({type(e).__name__}: {' '.join(str(e).split())[:120]})") from None
         return cls(kind="trace", trace=tuple(rows))
 
     def _split(self, total: np.ndarray) -> list[tuple[int, int]]:
