@@ -63,7 +63,7 @@ class FreshEnv:
                               env=env, timeout=300)
 
     def hardware_ids(self) -> list[str]:
-        r = self.graphs("hardware", "list", "--json")
+        r = self.graphs("hardware", "list", "-f", "json")
         if r.returncode:
             raise RuntimeError(f"graphs hardware list failed: {r.stderr}")
-        return [d["id"] for d in json.loads(r.stdout)]
+        return [d["id"] for d in json.loads(r.stdout)["devices"]]

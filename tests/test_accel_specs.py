@@ -100,9 +100,9 @@ def test_edge_op_lists_name_canonical_kinds(hw_id):
 
 
 def test_hardware_list_json_has_every_device():
-    r = run_cli("hardware", "list", "--json")
+    r = run_cli("hardware", "list", "-f", "json")
     assert r.exit_code == 0, r.stderr
-    rows = {row["id"]: row for row in json.loads(r.stdout)}
+    rows = {row["id"]: row for row in json.loads(r.stdout)["devices"]}
     for hw_id in ACCEL:
         assert rows[hw_id]["family"] == "accel" and rows[hw_id]["mapper_installed"]
     for hw_id in EDGE:

@@ -26,7 +26,7 @@ def user_dir(tmp_path, monkeypatch):
 
 def test_calibrate_writes_the_user_file_and_json_report(synth, graphs_cli, user_dir):
     store, spec = synth
-    r = graphs_cli("calibrate", "--hardware", str(spec), "--store", str(store), "--json")
+    r = graphs_cli("calibrate", "--hardware", str(spec), "--store", str(store), "-f", "json")
     assert r.exit_code == 0, r.stderr
     rep = json.loads(r.stdout)
     assert rep["written"] == str(user_dir / "host.yaml") == str(user_calibration_path("host"))
@@ -72,7 +72,7 @@ def test_calibration_is_picked_up_by_mapper_for_and_analyze(synth, graphs_cli, t
     r = graphs_cli("analyze", "squeezenet1_1", "-H", str(spec), "--calibration", str(user_dir / "host.yaml"),
                    "-f", "json")
     assert r.exit_code == 0, r.stderr
-    res = json.loads(r.stdout)[0]
+    res = json.loads(r.stdout)["results"][0]
     levels = {k["confidence"] for k in res["breakdown"]}
     assert "CALIBRATED" in levels and res["confidence"] in ("CALIBRATED", "INTERPOLATED")
     assert res["provenance"]["calibration"].startswith("graphs calibrate")
@@ -86,19 +86,19 @@ def test_host_without_calibration_is_not_shown_calibrated(graphs_cli, tmp_path, 
     """The CPU priors are not a calibration: `hardware list` says CALIBRATED only when a calibration applies."""
     monkeypatch.setenv("GRAPHS_CPU_THREADS", "3")     # no calibration is shipped for 3 threads
     monkeypatch.setenv("GRAPHS_CACHE_DIR", str(tmp_path / "cache"))
-    r = graphs_cli("hardware", "list", "--json")      # the host is measured on first use, not by a listing
-    host = {row["id"]: row for row in json.loads(r.stdout)}["host"]
+    r = graphs_cli("hardware", "list", "-f", "json")      # the host is measured on first use, not by a listing
+    host = {row["id"]: row for row in json.loads(r.stdout)["devices"]}["host"]
     assert host["loaded"] is False and host["calibration"] is None and host["bandwidth_bytes_per_s"] is None
     assert graphs_cli("hardware", "show", "host").exit_code == 0       # first use: detected, measured, cached
-    r = graphs_cli("hardware", "list", "--json")
-    host = {row["id"]: row for row in json.loads(r.stdout)}["host"]
+    r = graphs_cli("hardware", "list", "-f", "json")
+    host = {row["id"]: row for row in json.loads(r.stdout)["devices"]}["host"]
     assert host["loaded"] is True and host["calibration"] == "THEORETICAL"
     # a user calibration for host (any content that applies) makes it CALIBRATED
     d = tmp_path / "user-cal"
     d.mkdir(exist_ok=True)
     (d / "host.yaml").write_text(yaml.safe_dump({"device": "host", "source": "test", "conditions": {"threads": 3}}))
-    r = graphs_cli("hardware", "list", "--json")
-    assert {row["id"]: row for row in json.loads(r.stdout)}["host"]["calibration"] == "CALIBRATED"
+    r = graphs_cli("hardware", "list", "-f", "json")
+    assert {row["id"]: row for row in json.loads(r.stdout)["devices"]}["host"]["calibration"] == "CALIBRATED"
     m = get_plugins(refresh=True).mapper_for("host")
     assert m.calibration.source == "test"
     k = __import__("graphs_mappers_cpu.bench", fromlist=["mm"]).mm(256, 256, 256).kernel()
@@ -118,7 +118,7 @@ def test_calibrate_transfer_writes_what_validation_scores(graphs_cli, user_dir):
     from graphs_datasets.validate import installed_calibrations, transferred_calibration
     from graphs.kernels import gemm_kernel
 
-    r = graphs_cli("calibrate", "--hardware", "mi250", "--transfer", "--json")
+    r = graphs_cli("calibrate", "--hardware", "mi250", "--transfer", "-f", "json")
     assert r.exit_code == 0, r.stderr
     rep = json.loads(r.stdout)
     assert rep["curves"] == rep["transferred_curves"] > 0 and "matrix efficiency of mi210" in rep["description"]
@@ -129,7 +129,7 @@ def test_calibrate_transfer_writes_what_validation_scores(graphs_cli, user_dir):
     mine, theirs = gp.mapper_for("mi250").estimate_kernel(k), gp.mapper_for("mi250", same).estimate_kernel(k)
     assert mine.time_s == pytest.approx(theirs.time_s) and mine.confidence is ConfidenceLevel.INTERPOLATED
     assert written.transferred_from
-    rows = json.loads(graphs_cli("hardware", "list", "--format", "json").stdout)
+    rows = json.loads(graphs_cli("hardware", "list", "--format", "json").stdout)["devices"]
     assert {r["id"]: r["calibration"] for r in rows}["mi250"] == "INTERPOLATED"
     assert graphs_cli("calibrate", "--hardware", "mi250", "--transfer").exit_code == 0    # a transfer may be redone
 

@@ -78,7 +78,7 @@ def test_spec_file_works_as_hardware(fake_site, tmp_path):
     p.write_text(yaml.safe_dump(GOOD_SPEC))
     r = run_cli("analyze", "fake-mlp", "--hardware", str(p), "--format", "json")
     assert r.exit_code == 0, r.stderr
-    assert json.loads(r.stdout)[0]["metrics"]["hardware"] == "file-npu"
+    assert json.loads(r.stdout)["results"][0]["metrics"]["hardware"] == "file-npu"
 
 
 def test_not_a_model_file(fake_site, tmp_path):
@@ -116,7 +116,7 @@ def test_output_file_is_replaced_atomically(fake_site, tmp_path):
     assert r.exit_code == 2
     assert out.read_text() == "previous result"  # a failed run loses nothing already stored
     r = run_cli("analyze", "fake-mlp", "--hardware", "fake-npu", "--format", "json", "--output", str(out))
-    assert r.exit_code == 0 and json.loads(out.read_text())[0]["value"] > 0
+    assert r.exit_code == 0 and json.loads(out.read_text())["results"][0]["value"] > 0
 
 
 def test_console_script_exit_code_and_single_line(fake_site):

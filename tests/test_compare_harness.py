@@ -127,7 +127,7 @@ def test_composite_scores_follow_the_weights(measured):
 def test_renderings(measured):
     md = render(measured, "markdown")
     assert "| estimator | predicted | scored | MAPE |" in md and "Sensitivity" in md and "Rubric evidence" in md
-    d = json.loads(render(measured, "json"))
+    d = json.loads(render(measured, "json"))["comparisons"][0]
     assert len(d["scorecards"]) == len(measured.cards) and len(d["rows"]) == len(measured.suite.rows)
     lines = render(measured, "csv").strip().splitlines()
     assert lines[0].startswith("estimator,kind,rows") and len(lines) == len(measured.cards) + 1
@@ -221,7 +221,7 @@ def test_cli_compare(tmp_path, capsys):
     rc = main(["compare", "--suite", "measured", "--data", str(DATA), "--gpus", "Tesla_P4", "--no-ttfp",
                "--only", "graphs,recorded,timeloop", "-f", "json", "-o", str(out)])
     assert rc == 0
-    d = json.loads(out.read_text())
+    d = json.loads(out.read_text())["comparisons"][0]
     assert {c["estimator"] for c in d["scorecards"]} == {"graphs", "timeloop"} | RECORDED
     assert main(["compare", "--format", "yaml"]) == 2
     assert main(["compare", "--suite", "nope", "--no-ttfp"]) == 2

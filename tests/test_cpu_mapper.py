@@ -244,9 +244,9 @@ def cache_dir(tmp_path_factory):
 
 def test_hardware_list_json_contains_host(cache_dir, graphs_cli):
     assert graphs_cli("hardware", "show", "host").exit_code == 0     # first use: detect + measure (cached)
-    r = graphs_cli("hardware", "list", "--json")
+    r = graphs_cli("hardware", "list", "-f", "json")
     assert r.exit_code == 0, r.stderr
-    rows = {row["id"]: row for row in json.loads(r.stdout)}
+    rows = {row["id"]: row for row in json.loads(r.stdout)["devices"]}
     assert "host" in rows
     h = rows["host"]
     assert h["family"] == "cpu" and h["mapper_installed"] and h["fp32_flops"] > 0 and h["bandwidth_bytes_per_s"] > 0

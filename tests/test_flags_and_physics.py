@@ -52,7 +52,7 @@ def test_batch_on_a_factory_that_cannot_take_it_is_refused(tmp_path):
                  "def sized(batch=1):\n    return torch.nn.Linear(16, 8), (torch.randn(batch, 16),)\n")
     one_line_error(run_cli("analyze", f"{f}:make", "-H", "h100", "--batch", "8"), "--batch 8 cannot reach the model")
     r = run_cli("analyze", f"{f}:sized", "-H", "h100", "--batch", "8", "-f", "json")
-    assert r.exit_code == 0 and json.loads(r.stdout)[0]["metrics"]["flops"] == 2 * 8 * 16 * 8
+    assert r.exit_code == 0 and json.loads(r.stdout)["results"][0]["metrics"]["flops"] == 2 * 8 * 16 * 8
 
 
 def test_a_dominating_gpu_is_not_slower_and_fp16_is_not_slower_than_fp32():
@@ -91,7 +91,7 @@ def test_no_kernel_beats_its_memory_level():
 def test_mixed_runtimes_are_said_in_the_table():
     r = run_cli("analyze", "resnet18", "-H", "h100,tpu-v5e", "--kernels", "0")
     assert r.exit_code == 0 and "mixed runtimes" in r.stdout
-    j = json.loads(run_cli("analyze", "resnet18", "-H", "h100,tpu-v5e", "-f", "json").stdout)
+    j = json.loads(run_cli("analyze", "resnet18", "-H", "h100,tpu-v5e", "-f", "json").stdout)["results"]
     assert [x["metrics"]["runtime"] for x in j] == ["eager", "graph"]
     same = run_cli("analyze", "resnet18", "-H", "h100,tpu-v5e", "--runtime", "graph", "--kernels", "0")
     assert same.exit_code == 0 and "mixed runtimes" not in same.stdout
@@ -102,6 +102,6 @@ def test_a_broadcast_operand_is_charged_its_storage(tmp_path):
     f.write_text("import torch\nclass E(torch.nn.Module):\n    def forward(self, a, b):\n"
                  "        return torch.matmul(a, b.expand(64, 512, 512))\n"
                  "def make():\n    return E(), (torch.randn(64, 128, 512), torch.randn(1, 512, 512))\n")
-    r = json.loads(run_cli("analyze", f"{f}:make", "-H", "h100", "-f", "json").stdout)[0]
+    r = json.loads(run_cli("analyze", f"{f}:make", "-H", "h100", "-f", "json").stdout)["results"][0]
     a, b, out = 64 * 128 * 512 * 4, 512 * 512 * 4, 64 * 128 * 512 * 4
     assert r["metrics"]["bytes"] == pytest.approx(a + b + out, rel=0.01)      # not 64 copies of b

@@ -34,10 +34,10 @@ def test_core_one_frontend_one_device_analyze(tmp_path_factory):
     mlp_onnx(model)
     r = env.graphs("analyze", str(model), "--hardware", "h100", "--format", "json")
     assert r.returncode == 0, r.stderr
-    (res,) = json.loads(r.stdout)
+    (res,) = json.loads(r.stdout)["results"]
     assert res["metrics"]["hardware"] == "h100" and res["value"] > 0
     assert res["metrics"]["flops"] == pytest.approx(2 * 4 * 256 * 512 + 4 * 512 + 2 * 4 * 512 * 128)
-    assert json.loads(env.graphs("hardware", "list", "--json").stdout)[0]["id"] == "h100"
+    assert json.loads(env.graphs("hardware", "list", "-f", "json").stdout)["devices"][0]["id"] == "h100"
     help_text = env.graphs("--help").stdout
     assert "analyze" in help_text and "hardware" in help_text
     assert "compare" not in help_text and "serve" not in help_text     # services not installed: no commands
@@ -56,10 +56,10 @@ def test_uninstalling_an_adapter_removes_it_from_compare(tmp_path_factory):
     def estimators():
         r = env.graphs(*args)
         assert r.returncode == 0, r.stderr
-        return {c["estimator"] for c in json.loads(r.stdout)["scorecards"]}
+        return {c["estimator"] for c in json.loads(r.stdout)["comparisons"][0]["scorecards"]}
 
     assert estimators() == {"timeloop", "nn-meter"}
     env.uninstall("graphs-timeloop")
     assert estimators() == {"nn-meter"}
-    tools = env.graphs("tools", "list", "--json")
-    assert [d["tool"] for d in json.loads(tools.stdout)] == ["nn-meter"]
+    tools = env.graphs("tools", "list", "-f", "json")
+    assert [d["tool"] for d in json.loads(tools.stdout)["tools"]] == ["nn-meter"]

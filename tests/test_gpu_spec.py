@@ -98,8 +98,8 @@ def test_bad_family_params_is_a_one_line_spec_error(spec):
 
 
 def test_hardware_list_contains_h100(capsys):
-    assert main(["hardware", "list", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    assert main(["hardware", "list", "-f", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["devices"]
     h100 = next(r for r in rows if r["id"] == "h100")
     assert h100["family"] == "gpu" and h100["mapper_installed"] is True
     assert h100["fp16_flops"] == pytest.approx(989.4e12)

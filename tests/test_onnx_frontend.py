@@ -297,7 +297,7 @@ def test_cli_end_to_end(tmp_path, capsys):
     if not hw:
         pytest.skip("no hardware plugin installed")
     assert main(["analyze", p, "--hardware", hw[0], "--input-shape", "x=4x32", "--format", "json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    data = json.loads(capsys.readouterr().out)["results"]
     assert data[0]["metrics"]["model"] == "cli_model"
     assert data[0]["metrics"]["flops"] == 2 * 4 * 64 * 32 + 4 * 64 + 2 * 4 * 16 * 64 + 5 * 4 * 16
     assert main(["analyze", p, "--hardware", hw[0]]) == 2  # unbound dynamic dim: one line, exit 2

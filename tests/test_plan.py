@@ -96,7 +96,7 @@ def test_plan_command(tmp_path):
     assert r.exit_code == 0, r.stderr
     plan = json.loads(out.read_text())
     # the TPU v5e has no fp16 units: its two points are refused with the reason, not estimated at bf16
-    assert plan["kind"] == "graphs-plan" and len(plan["candidates"]) == 4
+    assert plan["schema"] == "graphs.plan" and len(plan["candidates"]) == 4
     assert {(x["hardware"], x["batch"]) for x in plan["refused"]} == {("tpu-v5e", 1), ("tpu-v5e", 4)}
     assert all("no fp16 units" in x["reason"] for x in plan["refused"]), plan["refused"]
     assert any(c["pareto"] for c in plan["candidates"])

@@ -32,15 +32,15 @@ def test_broken_plugin_is_reported_and_the_rest_works(fake_site):
     assert gp.plugins["fake"].status == "ok"
     r = run_cli("analyze", "fake-mlp", "--hardware", "fake-npu", "--format", "json")
     assert r.exit_code == 0, r.stderr
-    assert json.loads(r.stdout)[0]["metrics"]["hardware"] == "fake-npu"
+    assert json.loads(r.stdout)["results"][0]["metrics"]["hardware"] == "fake-npu"
     assert "broken" in r.stderr  # warned, not hidden
 
 
 def test_plugins_list_shows_status(fake_site, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
-    r = run_cli("plugins", "list", "--json")
+    r = run_cli("plugins", "list", "-f", "json")
     assert r.exit_code == 0
-    rows = {p["name"]: p for p in json.loads(r.stdout)}
+    rows = {p["name"]: p for p in json.loads(r.stdout)["plugins"]}
     assert rows["broken"]["status"] == "failed"
     assert rows["fake"]["status"] == "ok"
     assert "graphs_register_hardware" in rows["fake"]["hooks"]
@@ -88,10 +88,10 @@ def test_discovery_in_a_separate_process(fake_site):
     """The console script finds the plugin the way a user's shell would."""
     env = dict(os.environ, PYTHONPATH=str(fake_site))
     env.pop("GRAPHS_LOAD_PLUGINS", None)
-    out = subprocess.run([sys.executable, "-m", "graphs.cli", "hardware", "list", "--json"],
+    out = subprocess.run([sys.executable, "-m", "graphs.cli", "hardware", "list", "-f", "json"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "fake-npu" in [d["id"] for d in json.loads(out.stdout)]
+    assert "fake-npu" in [d["id"] for d in json.loads(out.stdout)["devices"]]
 
 
 def test_assert_plugin_valid_accepts_good_and_rejects_bad(fake_site):

@@ -92,7 +92,7 @@ def test_every_gpu_in_the_catalog_gets_an_energy_and_never_exceeds_its_tdp(model
     import json
     from graphs.plugins import get_plugins
     gp = get_plugins()
-    results = json.loads(r.stdout)
+    results = json.loads(r.stdout)["results"]
     assert len(results) == len(gpus)
     for res in results:
         m = res["metrics"]

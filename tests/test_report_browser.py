@@ -87,7 +87,7 @@ def test_analyze_report(browser, tmp_path):
     assert "<script src=" not in text      # plotly.js is inline: the page needs no network (checked below too)
     tab, charts = render(browser, out, _shots(tmp_path), "analyze")
     assert {"chart-devices", "chart-kinds", "chart-bounds", "chart-roofline-0"} <= set(charts)
-    results = json.loads(res.read_text())
+    results = json.loads(res.read_text())["results"]
     bars = _data(tab, "chart-devices")[0]
     assert bars["x"] == [x["metrics"]["hardware"] for x in results]
     for y, ep, em, x in zip(bars["y"], bars["ep"], bars["em"], results):

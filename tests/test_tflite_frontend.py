@@ -163,7 +163,7 @@ def test_cli_end_to_end(capsys):
         pytest.skip("no hardware plugin installed")
     path = FIXTURES / "efficientnet_lite0_w025_96_int8.tflite"
     assert main(["analyze", str(path), "--hardware", hw[0], "--format", "json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    data = json.loads(capsys.readouterr().out)["results"]
     assert data[0]["metrics"]["model"] == path.stem
     assert data[0]["metrics"]["flops"] == analyze_graph(load(path)).flops
     assert data[0]["metrics"]["precision"] == "int8"

@@ -185,14 +185,14 @@ def test_conv_geometry_reads_or_infers_stride_and_padding():
 def test_tools_cli_lists_and_diagnoses_every_adapter():
     import json as _json
     from graphs.testing import run_cli
-    r = run_cli("tools", "list", "--json")
+    r = run_cli("tools", "list", "-f", "json")
     assert r.exit_code == 0, r.stderr
-    rows = {d["tool"]: d for d in _json.loads(r.stdout)}
+    rows = {d["tool"]: d for d in _json.loads(r.stdout)["tools"]}
     assert {"timeloop", "astra-sim", "vidur", "neusight", "nn-meter"} <= set(rows)
     for d in rows.values():
         assert d["status"] and d["reason"]  # a result with its reason, never a crash
     name = next(iter(rows))
-    r = run_cli("tools", "doctor", name, "--json")
+    r = run_cli("tools", "doctor", name, "-f", "json")
     assert r.exit_code == (0 if rows[name]["status"] == "ok" else 1)
     r = run_cli("tools", "doctor", "timelop")
     assert r.exit_code == 2 and "did you mean timeloop" in r.stderr

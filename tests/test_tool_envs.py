@@ -107,7 +107,7 @@ def test_cli_installs_from_the_registry_and_lists_ok(tmp_path, monkeypatch, caps
     """`graphs tools install llm-analysis` (PyPI, its own venv), then `graphs tools list` shows it ok with its version."""
     monkeypatch.setenv("GRAPHS_TOOLS_DIR", str(tmp_path / "tools"))
     assert main(["tools", "install", "llm-analysis"]) == 0
-    assert main(["tools", "list", "--json"]) == 0
-    d = {x["tool"]: x for x in json.loads(capsys.readouterr().out)}
+    assert main(["tools", "list", "-f", "json"]) == 0
+    d = {x["tool"]: x for x in json.loads(capsys.readouterr().out)["tools"]}
     assert d["llm-analysis"]["status"] == "ok" and d["llm-analysis"]["details"]["version"] == "0.2.2"
     assert main(["tools", "uninstall", "llm-analysis"]) == 0 and installed("llm-analysis") is None

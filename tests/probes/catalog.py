@@ -274,7 +274,7 @@ add(Probe("out-concurrent-json", "output", analyze_mlp("-f", "json", "-o", "{out
           check=strict_json_file("out"), note="4 writers at once all succeed; the file is one whole result"))
 add(Probe("stdout-dev-full", "output", analyze_mlp("-f", "json"), CLEAN, setup=mlp, stdout_mode="full",
           plugins=P_ONNX_T4, note="stdout is /dev/full"))
-add(Probe("stdout-broken-pipe", "output", lambda ctx: ["hardware", "list", "--json"], (OK, CLEAN),
+add(Probe("stdout-broken-pipe", "output", lambda ctx: ["hardware", "list", "-f", "json"], (OK, CLEAN),
           stdout_mode="broken-pipe", ok_codes=(0, 141), note="`graphs ... | head` with the reader gone: quiet"))
 
 
@@ -693,7 +693,7 @@ def plug(key: str, ep: str = "evil") -> Callable[[Ctx], None]:
     return s
 
 
-HWLIST = lambda ctx: ["hardware", "list", "--json"]  # noqa: E731
+HWLIST = lambda ctx: ["hardware", "list", "-f", "json"]  # noqa: E731
 add(Probe("plugin-sysexit3-import-hwlist", "plugins", HWLIST, OK, setup=plug("sysexit3_import"), fast=True,
           check=stdout_has("h100"), note="made every command exit 3"))
 add(Probe("plugin-keyboardinterrupt-import", "plugins", HWLIST, OK, setup=plug("ki_import"), fast=True,

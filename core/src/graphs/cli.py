@@ -25,7 +25,7 @@ def build_app(gp: Any) -> Any:
     """The root typer app with every registered command (collects the ``commands`` hook)."""
     import typer
 
-    app = typer.Typer(name="graphs", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    app = typer.Typer(name="graphs", no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
                       help=HELP, rich_markup_mode=None)
 
     @app.callback(invoke_without_command=True)

@@ -34,10 +34,43 @@ def check_format(fmt: Format, allowed: tuple[str, ...], command: str) -> None:
         raise GraphsError(f"{command}: --format {fmt.value} is not available (use {', '.join(allowed)})")
 
 
-HardwareOpt = Annotated[str, typer.Option("--hardware", "-H", help="Hardware id (see `graphs hardware list`) or a spec YAML file.")]
-HardwareListOpt = Annotated[str, typer.Option("--hardware", "-H", help="Hardware id(s), comma-separated to compare, or spec YAML files.")]
+def complete_hardware(incomplete: str) -> list[str]:
+    """Shell completion of ``-H``: installed device ids (after the last comma for a list)."""
+    head, _, last = incomplete.rpartition(",")
+    try:
+        from graphs.plugins import get_plugins
+        ids = sorted(get_plugins().hardware)
+    except Exception:          # completion must never print a traceback into the shell
+        return []
+    return [f"{head},{i}" if head else i for i in ids if i.startswith(last.lower())]
+
+
+def complete_model(incomplete: str) -> list[str]:
+    """Shell completion of MODEL: zoo names (files are completed by the shell itself)."""
+    try:
+        from graphs.plugins import get_plugins
+        names = sorted(e.name for e, _ in get_plugins().models.values())
+    except Exception:
+        return []
+    return [n for n in names if n.startswith(incomplete.lower())]
+
+
+HardwareOpt = Annotated[str, typer.Option("--hardware", "-H", autocompletion=complete_hardware,
+                                          help="Hardware id (see `graphs hardware list`) or a spec YAML file.")]
+HardwareListOpt = Annotated[str, typer.Option("--hardware", "-H", autocompletion=complete_hardware,
+                                              help="Hardware id(s), comma-separated to compare, or spec YAML files.")]
+def check_output_option(value: Optional[Path]) -> Optional[Path]:
+    """``-o`` is checked when the command line is read, before any work (a folder that does not exist,
+    a read-only file, a directory)."""
+    if value is not None:
+        from graphs.output import check_output_path
+        check_output_path(value)
+    return value
+
+
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout; - for stdout.")]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", callback=check_output_option,
+                                                   help="Write to this file (atomically) instead of stdout; - for stdout.")]
 StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Results store (default $GRAPHS_STORE or ~/.local/share/graphs/results.sqlite).")]
 CalibrationOpt = Annotated[Optional[Path], typer.Option("--calibration", help="Use this calibration file (default: yours from `graphs calibrate`, else the device's own).")]
 PrecisionOpt = Annotated[Optional[str], typer.Option("--precision", help="Run at this precision (fp32, tf32, bf16, fp16, fp8, int8 ...).")]
@@ -45,6 +78,8 @@ MAX_BATCH = 2**31 - 1
 MAX_SEQ = 2**24
 BatchOpt = Annotated[int, typer.Option("--batch", min=1, max=MAX_BATCH, help="Batch size.")]
 SeqLenOpt = Annotated[Optional[int], typer.Option("--seq-len", min=1, max=MAX_SEQ, help="Sequence length for sequence models.")]
-InputShapeOpt = Annotated[Optional[List[str]], typer.Option("--input-shape", help="NAME=1x3x224x224 (repeatable).")]
+InputShapeOpt = Annotated[Optional[List[str]], typer.Option("--input-shape", help="NAME=1x3x224x224, with a dtype: "
+                                                             "NAME=1x128:int64 (repeatable).")]
 KernelsOpt = Annotated[int, typer.Option("--kernels", min=0, help="Show the N slowest kernels in table output (0: none).")]
-ModelArg = Annotated[str, typer.Argument(help="Zoo name, .onnx/.tflite path, or path/to/file.py:factory.")]
+ModelArg = Annotated[str, typer.Argument(autocompletion=complete_model,
+                                         help="Zoo name, .onnx/.tflite path, or path/to/file.py:factory.")]

@@ -19,3 +19,19 @@ def fmt_si(value: float, unit: str) -> str:
         if abs(value) >= f:
             return f"{value / f:.4g} {p}{unit}"
     return f"{value:.4g} {unit}"
+
+
+_SUFFIX = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
+
+
+def parse_count(text: str | None) -> int | None:
+    """``"61.1M"`` → 61100000 (a count as listed, e.g. a zoo model's parameters); None if not a count."""
+    if not text:
+        return None
+    t = text.strip().upper().replace(",", "")
+    suffix = t[-1] if t and t[-1] in _SUFFIX else ""
+    try:
+        value = float(t[:-1] if suffix else t) * _SUFFIX[suffix]
+    except ValueError:
+        return None
+    return round(value) if value == value and value >= 0 else None

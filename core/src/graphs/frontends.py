@@ -26,6 +26,9 @@ class LoadOptions:
     :param batch: batch size for zoo models and factories that accept it.
     :param seq_len: sequence length for sequence models.
     :param input_shapes: explicit input shapes by name (binds dynamic dims).
+    :param input_dtypes: explicit input dtypes by name (IR names: ``int64``, ``float16`` ...; ``""`` = the
+        first input): a model file's example inputs take them; a model whose inputs are typed (ONNX,
+        TFLite, the zoo) must agree, or it is refused.
     :param device: ``meta`` (default: shapes only, no weights) or ``cpu``.
     :param timeout_s: longest a model file's own code may run (import, factory, trace); None: no limit.
     """
@@ -33,6 +36,7 @@ class LoadOptions:
     batch: int = 1
     seq_len: int | None = None
     input_shapes: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    input_dtypes: Mapping[str, str] = field(default_factory=dict)
     device: str = "meta"
     timeout_s: float | None = 30.0
 
@@ -66,19 +70,56 @@ class ZooEntry:
     tags: tuple[str, ...] = ()
 
 
-def parse_input_shapes(items: list[str] | None) -> dict[str, tuple[int, ...]]:
-    """``["x=1x3x224x224", "mask=1x128"]`` -> dict; a bare ``1x3x224x224`` names the first input ``""``."""
-    out: dict[str, tuple[int, ...]] = {}
+#: what ``--input-shape NAME=1x128:DTYPE`` accepts, to the IR's dtype names
+DTYPE_ALIASES = {"int64": "int64", "long": "int64", "i64": "int64", "int32": "int32", "int": "int32", "i32": "int32",
+                 "int16": "int16", "int8": "int8", "uint8": "uint8", "bool": "bool",
+                 "float32": "float32", "fp32": "float32", "float": "float32", "float16": "float16", "fp16": "float16",
+                 "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16", "float64": "float64",
+                 "fp64": "float64", "double": "float64"}
+
+
+def parse_input_specs(items: list[str] | None) -> tuple[dict[str, tuple[int, ...]], dict[str, str]]:
+    """``["ids=1x128:int64", "x=1x3x224x224"]`` -> (shapes, dtypes) by input name; a bare ``1x3x224x224``
+    names the first input ``""``."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    dtypes: dict[str, str] = {}
     for item in items or []:
-        name, _, dims = item.rpartition("=")
+        name, _, spec = item.rpartition("=")
+        dims, colon, dtype = spec.partition(":")
         try:
             shape = tuple(int(d) for d in dims.lower().replace(",", "x").split("x") if d != "")
         except ValueError:
-            raise FrontendError(f"--input-shape {item!r}: expected NAME=1x3x224x224") from None
+            raise FrontendError(f"--input-shape {item!r}: expected NAME=1x3x224x224 or NAME=1x128:int64") from None
         if not shape or any(d <= 0 for d in shape):
             raise FrontendError(f"--input-shape {item!r}: dimensions must be positive integers")
-        out[name] = shape
-    return out
+        if name in shapes:
+            raise FrontendError(f"--input-shape: input {name or '(first)'!r} given twice")
+        shapes[name] = shape
+        if colon:
+            d = DTYPE_ALIASES.get(dtype.strip().lower())
+            if d is None:
+                raise FrontendError(f"--input-shape {item!r}: unknown dtype {dtype!r} (use one of "
+                                    f"{', '.join(sorted(set(DTYPE_ALIASES.values())))})")
+            dtypes[name] = d
+    return shapes, dtypes
+
+
+def parse_input_shapes(items: list[str] | None) -> dict[str, tuple[int, ...]]:
+    """The shapes of :func:`parse_input_specs` (a stated dtype is accepted and left out)."""
+    return parse_input_specs(items)[0]
+
+
+def check_input_dtypes(graph: Graph, dtypes: Mapping[str, str], ref: str) -> Graph:
+    """A model whose inputs are typed must agree with the dtypes the user stated (never silently differ)."""
+    for name, want in dtypes.items():
+        key = name or (graph.inputs[0] if graph.inputs else "")
+        if key not in graph.values or key not in graph.inputs:
+            raise FrontendError(f"{ref}: --input-shape names input {name!r}, which the model does not have "
+                                f"(inputs: {', '.join(graph.inputs) or 'none'})")
+        have = graph.values[key].dtype
+        if have != want:
+            raise FrontendError(f"{ref}: input {key!r} is {have} in the model, not {want} as --input-shape says")
+    return graph
 
 
 def load_model(ref: str, options: LoadOptions, plugins: "GraphsPlugins") -> Graph:
@@ -90,7 +131,8 @@ def load_model(ref: str, options: LoadOptions, plugins: "GraphsPlugins") -> Grap
             raise FrontendError(f"{path_part}: no such file")
         from graphs.output import note_input
         note_input(p)
-        return _contained_load(_frontend_for_python(plugins), ref, options)
+        return check_input_dtypes(_contained_load(_frontend_for_python(plugins), ref, options), options.input_dtypes,
+                                  ref)
     p = Path(ref)
     try:
         exists = p.exists()
@@ -119,14 +161,15 @@ def load_model(ref: str, options: LoadOptions, plugins: "GraphsPlugins") -> Grap
                 broken.append(f"{fe.name}: {type(e).__name__}")
                 continue
             if ok:
-                return _contained_load(fe, ref, options)
+                return check_input_dtypes(_contained_load(fe, ref, options), options.input_dtypes, ref)
         names = ", ".join(getattr(f, "description", f.name) for f in plugins.frontends.values()) or "no frontends installed"
         extra = f"; frontends that failed to check it: {', '.join(broken)}" if broken else ""
         raise FrontendError(f"{ref}: not a recognised model file (tried: {names}){extra}")
     entry = plugins.find_model(ref)
     if entry is not None:
-        return _contained_call(lambda: entry.build(options), f"zoo model {entry.name!r}")
-    close = difflib.get_close_matches(ref, plugins.model_names(), n=3)
+        return check_input_dtypes(_contained_call(lambda: entry.build(options), f"zoo model {entry.name!r}"),
+                                  options.input_dtypes, ref)
+    close = _suggest(ref, plugins)
     hint = f"; did you mean {', '.join(close)}?" if close else "; see `graphs zoo list`"
     if ref.endswith((".onnx", ".tflite", ".py", ".pt")):
         raise UnknownModelError(f"{ref}: no such file")
@@ -163,3 +206,21 @@ def _frontend_for_python(plugins: "GraphsPlugins") -> Frontend:
         if getattr(fe, "handles_python", False):
             return fe
     raise FrontendError("no frontend for Python model files is installed (pip install graphs-frontend-fx)")
+
+
+def _suggest(ref: str, plugins: "GraphsPlugins", n: int = 3) -> list[str]:
+    """Up to ``n`` zoo models close to ``ref``, one per model (an alias matched counts as its model's name)."""
+    owner: dict[str, str] = {}
+    for entry, _ in plugins.models.values():
+        owner[entry.name] = entry.name
+        for a in entry.aliases:
+            owner.setdefault(a, entry.name)
+    out: list[str] = []
+    for match in difflib.get_close_matches(ref.lower(), list(owner), n=len(owner), cutoff=0.6):
+        name = owner[match]
+        if name not in out:
+            out.append(name)
+        if len(out) == n:
+            break
+    return out
+

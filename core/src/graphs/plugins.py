@@ -551,7 +551,12 @@ class GraphsPlugins:
         key = self.aliases.get(hw_id.lower(), hw_id.lower())
         if key not in hardware:
             import difflib
-            close = difflib.get_close_matches(key, list(self._hardware) + list(self.aliases), n=3)
+            close = []                     # one suggestion per device, whichever of its names matched
+            for m in difflib.get_close_matches(key, list(self._hardware) + list(self.aliases), n=12):
+                dev = self.aliases.get(m, m)
+                if dev not in close:
+                    close.append(dev)
+            close = close[:3]
             hint = f"; did you mean {', '.join(close)}?" if close else "; see `graphs hardware list`"
             installed = "" if self._hardware else " (no hardware plugins installed)"
             raise UnknownHardwareError(f"unknown hardware {hw_id!r}{installed}{hint}")

@@ -107,19 +107,21 @@ def results_markdown(results: Sequence[EstimationResult]) -> str:
     return markdown_table(header, [[label, *cells] for label, cells in _estimate_rows(results)])
 
 
-def kernel_table(result: EstimationResult, top: int) -> Table:
+def kernel_table(result: EstimationResult, top: int, width: int = 120) -> Table:
+    from graphs.tables import Col, fit_table
     parts = sorted(result.breakdown, key=lambda k: k.time_s, reverse=True)[:top]
-    t = Table(title=f"top {len(parts)} kernels on {result.metrics.get('hardware')}", title_justify="left")
-    for c in ("kernel", "ops", "FLOPs", "bytes", "time", "share", "bound", "unit"):
-        t.add_column(c, justify="right" if c not in ("kernel", "bound", "unit") else "left")
-    for k in parts:
-        t.add_row(k.name, str(len(k.nodes)), fmt_si(k.flops, "FLOP"), fmt_si(k.bytes, "B"), fmt_si(k.time_s, "s"),
-                  f"{k.time_s / result.value * 100:.1f}%", k.bound, k.unit)
-    return t
+    cols = [Col("kernel", 0, wrap=True, min_width=16), Col("ops", 5, "right"), Col("FLOPs", 3, "right"),
+            Col("bytes", 4, "right"), Col("time", 0, "right"), Col("share", 1, "right"), Col("bound", 2),
+            Col("unit", 6)]
+    rows = [(k.name, str(len(k.nodes)), fmt_si(k.flops, "FLOP"), fmt_si(k.bytes, "B"), fmt_si(k.time_s, "s"),
+             f"{k.time_s / result.value * 100:.1f}%", k.bound, k.unit) for k in parts]
+    return fit_table(f"top {len(parts)} kernels on {result.metrics.get('hardware')}", cols, rows, width)
 
 
 def results_json(results: Sequence[EstimationResult], breakdown: bool = True) -> str:
-    return to_json([r.to_dict(breakdown) for r in results])
+    """The ``graphs.analyze`` JSON document of ``results``."""
+    from graphs.documents import render
+    return render("graphs.analyze", {"results": [r.to_dict(breakdown) for r in results]})
 
 
 CSV_FIELDS = ("model", "hardware", "precision", "latency_s", "low_s", "high_s", "confidence", "flops", "bytes",

@@ -68,8 +68,11 @@ class KernelEstimate:
     precision: str = ""                   # the precision it computed at (fp16, int8 ...)
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-ready); what is not known is None, never an empty string or zero."""
         d = asdict(self)
         d["confidence"] = self.confidence.name
+        for k in ("unit", "level", "precision"):
+            d[k] = d[k] or None
         return d
 
 
@@ -110,7 +113,7 @@ class EstimationResult:
             "unit": self.unit,
             "interval": [self.low, self.high],
             "confidence": self.confidence.name,
-            "provenance": asdict(self.provenance),
+            "provenance": {**asdict(self.provenance), "calibration": self.provenance.calibration or None},
             "metrics": dict(self.metrics),
         }
         if breakdown:

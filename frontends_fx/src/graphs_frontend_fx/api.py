@@ -27,7 +27,10 @@ def graph_from_module(module: torch.nn.Module, args: Sequence[Any] | torch.Tenso
     """
     if isinstance(args, torch.Tensor):
         args = (args,)
-    info = {"tracer": TRACERS.get(tracer, tracer), "torch": str(torch.__version__), **(meta or {})}
+    info = {"tracer": TRACERS.get(tracer, tracer), "torch": str(torch.__version__),
+            # module path -> class name, for the per-layer view (graphs analyze --layers)
+            "module_types": {n: type(m).__name__ for n, m in module.named_modules()},
+            **(meta or {})}
     if tracer == "dispatch":
         from graphs_frontend_fx.recorder import record_module
         return record_module(module, tuple(args), kwargs, name=name, meta=info)

@@ -165,13 +165,15 @@ def _forward_params(module: Any) -> list[str]:
 def inputs_from_shapes(module: Any, options: LoadOptions, ref: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Example inputs from ``--input-shape``: one positional tensor per named forward argument.
 
-    A bare shape (key ``""``) is the first argument. Arguments whose name says they hold indices
-    (``input_ids``, ``tokens`` ...) are int64; the rest take the dtype of the module's first
+    A bare shape (key ``""``) is the first argument. A dtype stated with the shape
+    (``--input-shape ids=1x128:int64``) is used; otherwise arguments whose name says they hold indices
+    (``input_ids``, ``tokens`` ...) are int64, and the rest take the dtype of the module's first
     floating-point parameter (float32 if it has none).
     """
     import torch
 
     shapes = dict(options.input_shapes or {})
+    dtypes = dict(options.input_dtypes or {})
     if not shapes:
         raise FrontendError(f"{ref}: the factory returned only a module; give its input shape with "
                             "--input-shape NAME=1x3x224x224 (or return (module, example_inputs))")
@@ -182,6 +184,8 @@ def inputs_from_shapes(module: Any, options: LoadOptions, ref: str) -> tuple[tup
         if names[0] in shapes:
             raise FrontendError(f"{ref}: input {names[0]!r} given twice (bare and named --input-shape)")
         shapes[names[0]] = shapes.pop("")
+        if "" in dtypes:
+            dtypes[names[0]] = dtypes.pop("")
     unknown = [n for n in shapes if n not in names]
     if unknown:
         raise FrontendError(f"{ref}: forward() has no argument {', '.join(map(repr, unknown))} "
@@ -195,8 +199,11 @@ def inputs_from_shapes(module: Any, options: LoadOptions, ref: str) -> tuple[tup
     float_dtype = next((p.dtype for p in module.parameters() if p.is_floating_point()), torch.float32)
     args = []
     for n in given:
-        index = any(k in n.lower() for k in INDEX_NAMES)
-        args.append(torch.empty(shapes[n], dtype=torch.long if index else float_dtype, device="meta"))
+        if n in dtypes:
+            dtype = getattr(torch, dtypes[n])
+        else:
+            dtype = torch.long if any(k in n.lower() for k in INDEX_NAMES) else float_dtype
+        args.append(torch.empty(shapes[n], dtype=dtype, device="meta"))
     return tuple(args), {}
 
 

@@ -29,6 +29,10 @@ def analyze(
     kernels: KernelsOpt = 8,
     output: OutputOpt = None,
     calibration: CalibrationOpt = None,
+    layers: bool = typer.Option(False, "--layers", help="Per-layer view: module path, op, output shape, parameters, "
+                                "MACs, FLOPs, bytes, time and bound (like torchinfo); also in -f json/csv."),
+    depth: Optional[int] = typer.Option(None, "--depth", min=0, help="With --layers: module rows down to this "
+                                        "path depth (deeper modules fold in); default every module and its kernels."),
     timeout: float = typer.Option(30.0, "--timeout", min=1.0,
                                   help="Seconds a .py model file's own code may run (it is arbitrary code: import, "
                                        "factory, trace) before the command gives up."),
@@ -36,9 +40,9 @@ def analyze(
     """Estimate one forward pass of MODEL on one or more devices (LLM serving: `graphs serve`; training: `graphs train`)."""
     from graphs.cli import _plugins, warn_failed_plugins
     from graphs.estimate import estimate
-    from graphs.frontends import LoadOptions, load_model, parse_input_shapes
+    from graphs.frontends import LoadOptions, load_model, parse_input_specs
     from graphs.output import check_output_path, print_renderables, write_output
-    from graphs.report import estimate_table, kernel_table, results_csv, results_json, results_markdown
+    from graphs.report import estimate_table, kernel_table, results_csv, results_markdown
 
     if fusion not in ("auto", "default", "none"):
         raise GraphsError(f"--fusion {fusion!r}: expected auto, default or none")
@@ -60,18 +64,52 @@ def analyze(
         other = [h for h in hw_ids if gp.hardware_entry(h).spec.id != cal.device]
         if other:
             raise GraphsError(f"--calibration {calibration.name} is for {cal.device!r}, not {', '.join(other)}")
-    opts = LoadOptions(batch=batch, seq_len=seq_len, input_shapes=parse_input_shapes(input_shape), timeout_s=timeout)
-    graph = load_model(model, opts, gp)
-    results = [estimate(graph, h, gp, fusion=fusion, precision=precision, calibration=cal, runtime=runtime,
-                        quantize=quantize) for h in hw_ids]
+    shapes, dtypes = parse_input_specs(input_shape)
+    opts = LoadOptions(batch=batch, seq_len=seq_len, input_shapes=shapes, input_dtypes=dtypes, timeout_s=timeout)
+    if depth is not None and not layers:
+        raise GraphsError("--depth goes with --layers (the per-layer view)")
+    from graphs.progress import for_terminal
+    with for_terminal() as bar:
+        with bar.step(f"loading {model}"):
+            graph = load_model(model, opts, gp)
+        task = bar.task("estimating", total=len(hw_ids))
+        results = []
+        for h in hw_ids:
+            results.append(estimate(graph, h, gp, fusion=fusion, precision=precision, calibration=cal,
+                                    runtime=runtime, quantize=quantize))
+            bar.advance(task, note=h)
+    per_layer = []
+    if layers:
+        from graphs.layers import layer_rows
+        per_layer = [layer_rows(graph, r, gp, depth) for r in results]
     if fmt is Format.json:
-        write_output(results_json(results), output)
+        from graphs.documents import render
+        docs = [r.to_dict() for r in results]
+        for d, rows in zip(docs, per_layer):
+            d["layers"] = [x.to_dict() for x in rows]
+        write_output(render("graphs.analyze", {"results": docs}), output)
+    elif per_layer and fmt in (Format.csv, Format.markdown):
+        from graphs.report import markdown_table, rows_csv
+        header = ("hardware", "path", "depth", "op", "output_shape", "parameters", "macs", "flops", "bytes",
+                  "time_s", "share", "bound", "kernels")
+        body = [(r.metrics.get("hardware"), x.path, x.depth, x.op,
+                 "x".join(map(str, x.output_shape)) if x.output_shape else "", x.parameters, f"{x.macs:.6g}",
+                 f"{x.flops:.6g}", f"{x.bytes:.6g}", f"{x.time_s:.6g}", f"{x.share:.4f}", x.bound or "", x.kernels)
+                for r, rows in zip(results, per_layer) for x in rows]
+        write_output(rows_csv(header, body) if fmt is Format.csv else markdown_table(header, body), output)
     elif fmt is Format.csv:
         write_output(results_csv(results), output)
     elif fmt is Format.markdown:
         write_output(results_markdown(results), output)
     else:
-        shown = [estimate_table(results)] + ([kernel_table(r, kernels) for r in results] if kernels else [])
+        from graphs.tables import terminal_width
+        width = terminal_width(output)
+        shown = [estimate_table(results)]
+        if per_layer:
+            from graphs.layers import layers_table
+            shown += [layers_table(rows, r, width) for r, rows in zip(results, per_layer)]
+        elif kernels:
+            shown += [kernel_table(r, kernels, width) for r in results]
         print_renderables(shown, output)
     warn_failed_plugins(gp)
 

@@ -11,7 +11,6 @@ from graphs import hookimpl
 from graphs.cli_options import Format, FormatOpt, OutputOpt
 from graphs.errors import GraphsError
 from graphs.fmt import fmt_si
-from graphs.output import to_json
 
 app = typer.Typer(name="hardware", no_args_is_help=True, help="Installed hardware: list and show specs with sources.")
 
@@ -51,15 +50,14 @@ def hardware_list(
     family: Optional[str] = typer.Option(None, help="Only this family (gpu, cpu, accel, edge)."),
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
-    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     wide: bool = typer.Option(False, "--wide", "-w", help="Also show full device names."),
 ) -> None:
     """List installed hardware with peaks, memory, TDP and calibration confidence."""
-    from rich.table import Table
-
     from graphs.cli import _plugins, warn_failed_plugins
+    from graphs.documents import render
     from graphs.output import print_renderables, write_output
     from graphs.report import markdown_table, rows_csv
+    from graphs.tables import Col, fit_table, terminal_width
 
     gp = _plugins()
     broken: list[str] = []
@@ -68,32 +66,31 @@ def hardware_list(
         from graphs.report import console
         from rich.markup import escape
         console(stderr=True).print(f"[yellow]warning:[/] {escape(b)}")
-    if as_json or fmt is Format.json:
-        write_output(to_json(rows), output)
+    if fmt is Format.json:
+        write_output(render("graphs.hardware.list", {"devices": rows}), output)
+        warn_failed_plugins(gp)
         return
     if fmt in (Format.csv, Format.markdown):
         cols = list(rows[0].keys()) if rows else ["id"]
         vals = [[r[c] for c in cols] for r in rows]
         write_output(rows_csv(cols, vals) if fmt is Format.csv else markdown_table(cols, vals), output)
         return
-    t = Table(title=f"{len(rows)} hardware device(s) installed", title_justify="left",
-              caption="dense peaks: fp32/fp16 in TFLOP/s (fp16 column: fp16 or bf16), int8 in TOP/s; "
-                      "memory bandwidth in GB/s", caption_justify="left")
-    cols = ["id", *(["name"] if wide else []), "family", "fp32", "fp16", "int8", "memory", "GB/s", "TDP", "confidence"]
-    for c in cols:
-        t.add_column(c, justify="left" if c in ("id", "name", "family", "confidence") else "right", no_wrap=True)
-
     def tera(x: Optional[float]) -> str:
         return f"{x / 1e12:.4g}" if x else "–"
 
-    for r in rows:
-        t.add_row(r["id"], *([r["name"]] if wide else []),
-                  r["family"] + ("" if r["mapper_installed"] else " (no engine)"),
-                  tera(r["fp32_flops"]), tera(r["fp16_flops"]), tera(r["int8_ops"]),
-                  fmt_si(r["memory_bytes"], "B") if r["memory_bytes"] else "–",
-                  f"{r['bandwidth_bytes_per_s'] / 1e9:.0f}" if r["bandwidth_bytes_per_s"] else "–",
-                  f"{r['tdp_w']:g} W" if r["tdp_w"] else "–",
-                  r["calibration"] or "measured on first use")
+    # at 80 columns the name, int8 and TDP give way first (-w asks for the name: it then stays)
+    cols = [Col("id", 0), Col("name", 0 if wide else 9, wrap=True, min_width=20), Col("family", 4),
+            Col("fp32", 1, "right"), Col("fp16", 1, "right"), Col("int8", 5, "right"), Col("memory", 2, "right"),
+            Col("GB/s", 2, "right"), Col("TDP", 6, "right"), Col("confidence", 3)]
+    table_rows = [(r["id"], r["name"], r["family"] + ("" if r["mapper_installed"] else " (no engine)"),
+                   tera(r["fp32_flops"]), tera(r["fp16_flops"]), tera(r["int8_ops"]),
+                   fmt_si(r["memory_bytes"], "B") if r["memory_bytes"] else "–",
+                   f"{r['bandwidth_bytes_per_s'] / 1e9:.0f}" if r["bandwidth_bytes_per_s"] else "–",
+                   f"{r['tdp_w']:g} W" if r["tdp_w"] else "–",
+                   r["calibration"] or "measured on first use") for r in rows]
+    t = fit_table(f"{len(rows)} hardware device(s) installed", cols, table_rows, terminal_width(output),
+                  caption="dense peaks: fp32/fp16 in TFLOP/s (fp16: fp16 or bf16), int8 in TOP/s; GB/s: memory "
+                          "bandwidth")
     print_renderables([t], output)
     warn_failed_plugins(gp)
 
@@ -106,7 +103,6 @@ def hardware_show(
 ) -> None:
     """Show one device's full spec, every number with its source."""
     from rich.markup import escape
-    from rich.table import Table
 
     from graphs.cli import _plugins
     from graphs.output import print_renderables, write_output
@@ -116,7 +112,9 @@ def hardware_show(
     entry = gp.hardware_entry(hw_id)
     s = entry.spec
     if fmt is Format.json:
-        write_output(to_json({"plugin": entry.plugin, "spec": s.model_dump(mode="json")}), output)
+        from graphs.documents import render
+        write_output(render("graphs.hardware.show", {"plugin": entry.plugin, "spec": s.model_dump(mode="json")}),
+                     output)
         return
     rows = []
     for path, source in s.all_sources():
@@ -134,17 +132,16 @@ def hardware_show(
         header = ("field", "value", "source")
         write_output(rows_csv(header, rows) if fmt is Format.csv else markdown_table(header, rows), output)
         return
-    t = Table(title=f"{s.name} ({s.id}) — family {s.family}, from {entry.plugin}", title_justify="left")
-    t.add_column("field")
-    t.add_column("value", justify="right")
-    t.add_column("source", overflow="fold")
-    for path, value, source in rows:
-        t.add_row(escape(path), value, escape(source))
-    print_renderables([t] + ([s.notes] if s.notes else []), output)
+    from graphs.tables import Col, fit_table, terminal_width
+    t = fit_table(f"{s.name} ({s.id}) — family {s.family}, from {entry.plugin}",
+                  [Col("field", 0, wrap=True, min_width=16), Col("value", 0, "right"),
+                   Col("source", 0, wrap=True, min_width=20)], rows, terminal_width(output))
+    print_renderables([t] + ([escape(s.notes)] if s.notes else []), output)
 
 
 @app.command("validate")
-def hardware_validate(path: Path = typer.Argument(..., help="A spec YAML file.")) -> None:
+def hardware_validate(path: Path = typer.Argument(..., help="A spec YAML file."),
+                      fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """Validate a spec file: every number with a unit of the right kind and a source."""
     from graphs.cli import _plugins
     from graphs.hardware import load_spec
@@ -157,7 +154,19 @@ def hardware_validate(path: Path = typer.Argument(..., help="A spec YAML file.")
     cls, _ = gp.mappers[spec.family]     # what analyze needs: the family engine accepts it too
     cls(spec, None)
     n = len(spec.all_sources())
-    typer.echo(f"{path}: ok — {spec.id} ({spec.name}), family {spec.family}, {n} sourced values")
+    from graphs.output import write_output
+    if fmt is Format.json:
+        from graphs.documents import render
+        write_output(render("graphs.hardware.validate", {"path": str(path), "id": spec.id, "name": spec.name,
+                                                         "family": spec.family, "sourced_values": n}), output)
+        return
+    if fmt in (Format.csv, Format.markdown):
+        from graphs.report import markdown_table, rows_csv
+        header, rows = ("path", "id", "name", "family", "sourced_values"), [(str(path), spec.id, spec.name,
+                                                                             spec.family, n)]
+        write_output(rows_csv(header, rows) if fmt is Format.csv else markdown_table(header, rows), output)
+        return
+    write_output(f"{path}: ok — {spec.id} ({spec.name}), family {spec.family}, {n} sourced values", output)
 
 
 @app.command("new")

@@ -8,7 +8,6 @@ import typer
 
 from graphs import hookimpl
 from graphs.cli_options import Format, FormatOpt, OutputOpt
-from graphs.output import to_json
 
 app = typer.Typer(name="plugins", no_args_is_help=True, help="Installed plugins.")
 
@@ -17,21 +16,21 @@ app = typer.Typer(name="plugins", no_args_is_help=True, help="Installed plugins.
 def plugins_list(
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
-    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
 ) -> None:
     """Installed plugins: distribution, version, hooks, status (every hook is collected)."""
-    from rich.markup import escape
-    from rich.table import Table
+    from rich.text import Text
 
     from graphs.cli import _plugins
+    from graphs.documents import render
+    from graphs.tables import Col, fit_table, terminal_width
     from graphs.output import print_renderables, write_output
     from graphs.report import markdown_table, rows_csv
 
     gp = _plugins()
     gp.collect()
     infos = sorted(gp.plugins.values(), key=lambda p: (not p.builtin, p.name))
-    if as_json or fmt is Format.json:
-        write_output(to_json([p.to_dict() for p in infos]), output)
+    if fmt is Format.json:
+        write_output(render("graphs.plugins.list", {"plugins": [p.to_dict() for p in infos]}), output)
         return
     rows = [(p.name, p.distribution, p.version, ", ".join(h.removeprefix("graphs_register_") for h in p.hooks),
              ", ".join(f"{k}: {len(v)}" for k, v in p.registered.items()),
@@ -40,13 +39,10 @@ def plugins_list(
     if fmt in (Format.csv, Format.markdown):
         write_output(rows_csv(header, rows) if fmt is Format.csv else markdown_table(header, rows), output)
         return
-    t = Table(title=f"{len(infos)} plugin(s)", title_justify="left")
-    for c in header:
-        t.add_column(c, overflow="fold")
-    for r in rows:
-        status = r[5] if r[5] == "ok" else f"[red]{escape(r[5])}[/]"
-        t.add_row(*r[:5], status)
-    print_renderables([t], output)
+    cols = [Col("name", 0), Col("distribution", 4), Col("version", 1), Col("hooks", 3, wrap=True, min_width=10),
+            Col("registered", 5, wrap=True, min_width=12), Col("status", 0, wrap=True, min_width=10)]
+    shown = [(*r[:5], r[5] if r[5] == "ok" else Text(r[5], style="red")) for r in rows]
+    print_renderables([fit_table(f"{len(infos)} plugin(s)", cols, shown, terminal_width(output))], output)
 
 
 @hookimpl

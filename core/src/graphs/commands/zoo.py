@@ -8,7 +8,6 @@ import typer
 
 from graphs import hookimpl
 from graphs.cli_options import Format, FormatOpt, OutputOpt
-from graphs.output import to_json
 
 app = typer.Typer(name="zoo", no_args_is_help=True, help="The model zoo (built from configs, no weights).")
 
@@ -17,34 +16,35 @@ app = typer.Typer(name="zoo", no_args_is_help=True, help="The model zoo (built f
 def zoo_list(
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
-    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
 ) -> None:
     """List zoo models."""
-    from rich.table import Table
-
     from graphs.cli import _plugins, warn_failed_plugins
+    from graphs.documents import render
+    from graphs.fmt import parse_count
+    from graphs.tables import Col, fit_table, terminal_width
     from graphs.output import print_renderables, write_output
     from graphs.report import markdown_table, rows_csv
 
     gp = _plugins()
     entries = sorted((e for e, _ in gp.models.values()), key=lambda e: (e.family, e.name))
-    if as_json or fmt is Format.json:
-        write_output(to_json([{"name": e.name, "family": e.family, "task": e.task, "params": e.params,
-                                  "aliases": list(e.aliases), "description": e.description} for e in entries],
-                                indent=2), output)
+    if fmt is Format.json:
+        write_output(render("graphs.zoo.list", {"models": [
+            {"name": e.name, "family": e.family, "task": e.task, "parameters": parse_count(e.params),
+             "aliases": list(e.aliases), "description": e.description} for e in entries]}), output)
+        warn_failed_plugins(gp)
         return
-    header = ("name", "family", "task", "params", "description")
-    rows = [(e.name, e.family, e.task, e.params, e.description) for e in entries]
+    header = ("name", "family", "task", "parameters", "description")
     if fmt in (Format.csv, Format.markdown):
+        rows = [(e.name, e.family, e.task, parse_count(e.params), e.description) for e in entries]
         write_output(rows_csv(header, rows) if fmt is Format.csv else markdown_table(header, rows), output)
+        warn_failed_plugins(gp)
         return
-    t = Table(title=f"{len(entries)} zoo model(s)" + ("" if entries else
-              " — no frontend registers zoo models (pip install graphs-frontend-fx)"), title_justify="left")
-    for c in header:
-        t.add_column(c)
-    for r in rows:
-        t.add_row(*r)
-    print_renderables([t], output)
+    cols = [Col("name", 0), Col("params", 1, "right"), Col("task", 3, wrap=True, min_width=14),
+            Col("family", 4), Col("description", 2, wrap=True, min_width=24)]
+    rows = [(e.name, e.params, e.task, e.family, e.description) for e in entries]
+    title = f"{len(entries)} zoo model(s)" + ("" if entries else
+                                              " — no frontend registers zoo models (pip install graphs-frontend-fx)")
+    print_renderables([fit_table(title, cols, rows, terminal_width(output))], output)
     warn_failed_plugins(gp)
 
 

@@ -8,10 +8,12 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 
-from graphs.cli_options import CalibrationOpt, Format, FormatOpt, OutputOpt, StoreOpt, check_format
+from graphs.cli_options import (CalibrationOpt, Format, FormatOpt, OutputOpt, StoreOpt, check_format,
+                                check_output_option)
 from graphs.errors import GraphsError
 from graphs.fmt import fmt_si
-from graphs.output import to_json
+from graphs.documents import render
+from graphs_calibrate import documents as _documents  # noqa: F401  (registers the JSON documents)
 
 
 def _plugins():
@@ -88,7 +90,11 @@ def benchmark(
         note_input(store or default_store_path())      # -o STORE would replace the store with its export
         check_output_path(output)
         with ResultsStore(store, readonly=True) as db:
-            _emit(db.export(fmt.value), output)
+            if fmt is Format.json:
+                import json
+                _emit(render("graphs.benchmark.export", {"measurements": json.loads(db.export("json"))}), output)
+            else:
+                _emit(db.export(fmt.value), output)
             for s in db.skipped:
                 console(stderr=True).print(f"[yellow]skipped:[/] {escape(s)}")
         return
@@ -147,10 +153,11 @@ def benchmark(
 def calibrate(
     hardware: str = typer.Option(..., "--hardware", "-H", help="Hardware id (or spec YAML) whose measurements to fit."),
     store: StoreOpt = None,
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Calibration file to write (default $GRAPHS_CALIBRATION_DIR/ID.yaml or ~/.local/share/graphs/calibration/ID.yaml)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", callback=check_output_option,
+                                          help="Calibration file to write (default $GRAPHS_CALIBRATION_DIR/ID.yaml or ~/.local/share/graphs/calibration/ID.yaml)."),
     holdout: Optional[str] = typer.Option(None, "--holdout", help="MODEL,... whose runs and kernels are not fitted (validate scores them)."),
     statistic: str = typer.Option("median", help="Time of a measurement: median of its repeats, or min (the undisturbed time on a shared machine)."),
-    as_json: bool = typer.Option(False, "--json", help="Print what was fitted as JSON."),
+    fmt: FormatOpt = Format.table,
     transfer: bool = typer.Option(False, "--transfer", help="No measurements: build the calibration validation scores "
                                   "(its own, if any, plus curves transferred from the installed calibrations of its family)."),
 ) -> None:
@@ -163,8 +170,10 @@ def calibrate(
     gp = _plugins()
     hw_id = gp.hardware_entry(hardware).spec.id
     if transfer:
-        _calibrate_transfer(gp, hardware, hw_id, output, as_json)
+        check_format(fmt, ("table", "json"), "graphs calibrate")
+        _calibrate_transfer(gp, hardware, hw_id, output, fmt is Format.json)
         return
+    check_format(fmt, ("table", "json"), "graphs calibrate")
     if store is not None and not store.is_file():
         raise GraphsError(f"--store {store}: no such results store")
     with ResultsStore(store, readonly=True) as db:
@@ -172,8 +181,8 @@ def calibrate(
     dest = output or user_calibration_path(hw_id)
     _write_calibration(cal.model_dump(mode="json"), dest)
     rep["written"] = str(dest)
-    if as_json:
-        typer.echo(to_json(rep))
+    if fmt is Format.json:
+        typer.echo(render("graphs.calibrate", rep))
         return
     from graphs_calibrate.validation import calibration_table
     con = console()
@@ -218,7 +227,7 @@ def _calibrate_transfer(gp, hardware: str, hw_id: str, output: Optional[Path], a
     rep = {"device": hw_id, "written": str(dest), "description": desc, "curves": len(cal.curves),
            "transferred_curves": len(moved)}
     if as_json:
-        typer.echo(to_json(rep))
+        typer.echo(render("graphs.calibrate.transfer", rep))
         return
     typer.echo(f"{hw_id}: {desc}")
     typer.echo(f"{len(cal.curves)} curves ({len(moved)} transferred: estimates on them are INTERPOLATED); wrote {dest}")
@@ -256,7 +265,7 @@ def validate(
         rep = score(db, hardware, gp, calibration=cal, models=(models or "").split(",") if models else (),
                     statistic=statistic)
     if fmt is Format.json:
-        _emit(to_json(rep.to_dict()), output)
+        _emit(render("graphs.validate", rep.to_dict()), output)
         return
     if fmt is Format.csv:
         from dataclasses import asdict
@@ -292,7 +301,7 @@ def _validate_data_dir(data: Path, gp, leave_one_out: bool, fmt: Format, output:
         raise GraphsError(f"--leave-one-out: the {reader.name} reader has no leave-one-out mode")
     rep = reader.validate(data, gp, **options)
     if fmt is Format.json:
-        _emit(to_json(rep.to_dict()), output)
+        _emit(render("graphs.validate.data", {"reader": reader.name, **rep.to_dict()}), output)
     elif fmt in (Format.csv, Format.markdown):
         cols, rows = rep.csv_rows()
         _emit(rows_csv(cols, rows) if fmt is Format.csv else markdown_table(cols, rows), output)

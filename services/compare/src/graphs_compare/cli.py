@@ -9,6 +9,7 @@ import typer
 
 from graphs.cli_options import Format, FormatOpt, OutputOpt, PrecisionOpt
 from graphs.errors import GraphsError
+from graphs_compare import documents as _documents  # noqa: F401  (registers graphs.compare, graphs.compare.rows)
 
 SUITE_HELP = ("Suite or category: measured (= gpu: NeuSight labels, ground truth), core (ResNet-50, BERT-base, "
               "Llama-2-7B on H100/A100), llm (ML.ENERGY decode ITL on H100), accel (conv/GEMM layers on one "
@@ -85,9 +86,10 @@ def compare(
             write_output(rows_csv(comp), _beside(output, comp.suite.name, many, "csv"))
             write_output(rows_json(comp), _beside(output, comp.suite.name, many, "json"))
     if fmt is not Format.table:
-        if fmt is Format.json and many:
-            from graphs.output import to_json
-            write_output(to_json([c.to_dict() for c in comps]), output)
+        if fmt is Format.json:
+            from graphs.documents import render as document
+            from graphs_compare import documents  # noqa: F401  (registers the documents)
+            write_output(document("graphs.compare", {"comparisons": [c.to_dict() for c in comps]}), output)
         else:
             write_output("\n".join(render(c, fmt.value) for c in comps), output)
         return

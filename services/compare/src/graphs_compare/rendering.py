@@ -171,8 +171,12 @@ def rows_csv(comp) -> str:
 
 
 def rows_json(comp) -> str:
+    """The ``graphs.compare.rows`` JSON document of a comparison."""
+    from graphs.documents import render as document
+    from graphs_compare import documents  # noqa: F401  (registers the documents)
     h, rows = rows_table(comp)
-    return to_json({"suite": comp.suite.name, "columns": h, "rows": [dict(zip(h, r)) for r in rows]})
+    return document("graphs.compare.rows", {"suite": comp.suite.name, "columns": h,
+                                             "rows": [dict(zip(h, r)) for r in rows]})
 
 
 def _title(comp) -> str:
@@ -269,7 +273,9 @@ def to_csv(comp) -> str:
 def render(comp, fmt: str = "markdown") -> str:
     """``markdown`` | ``json`` | ``csv`` as text (``table`` is printed with rich: see :func:`tables`)."""
     if fmt == "json":
-        return to_json(comp.to_dict())
+        from graphs.documents import render as document
+        from graphs_compare import documents  # noqa: F401  (registers the documents)
+        return document("graphs.compare", {"comparisons": [comp.to_dict()]})
     if fmt == "csv":
         return to_csv(comp)
     if fmt == "markdown":

@@ -10,24 +10,52 @@ from rich.markup import escape
 from graphs.cli_options import Format, FormatOpt, OutputOpt
 from graphs.errors import GraphsError
 from graphs.fmt import fmt_si
+from graphs.documents import Payload, register_document, render
 from graphs.output import print_renderables, write_output
-from graphs.output import to_json
+
+
+class SystemsListDoc(Payload):
+    """`graphs systems list -f json`: the shipped multi-GPU systems (each as `graphs systems show` gives it)."""
+
+    systems: list[dict[str, Any]]
+
+
+class SystemShowDoc(Payload):
+    """`graphs systems show ID -f json`: one system's spec (devices, node size, links with sources)."""
+
+    system: dict[str, Any]
+
+
+class CollectiveDoc(Payload):
+    """`graphs systems collective -f json`: the α–β time of one collective."""
+
+    system: str
+    collective: str
+    bytes: float
+    gpus: int
+    per_node: Optional[int]
+    algorithm: str
+    time_s: float
+    algorithm_bandwidth_bytes_per_s: Optional[float]
+
+
+register_document("graphs.systems.list", 1, SystemsListDoc)
+register_document("graphs.systems.show", 1, SystemShowDoc)
+register_document("graphs.systems.collective", 1, CollectiveDoc)
 
 app = typer.Typer(name="systems", no_args_is_help=True,
                   help="Multi-GPU systems (DGX H100, HGX A100 ...) and collective times.")
 
 
 @app.command("list")
-def systems_list(fmt: FormatOpt = Format.table, output: OutputOpt = None,
-                 as_json: bool = typer.Option(False, "--json", help="Same as --format json.")) -> None:
+def systems_list(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """Shipped multi-GPU systems."""
-    from rich.table import Table
-
     from graphs.report import markdown_table, rows_csv
     from graphs_distributed.system import builtin_systems
     systems = builtin_systems()
-    if as_json or fmt is Format.json:
-        write_output(to_json([s.model_dump(mode="json") for s in systems.values()]), output)
+    if fmt is Format.json:
+        write_output(render("graphs.systems.list", {"systems": [s.model_dump(mode="json") for s in systems.values()]}),
+                     output)
         return
     header = ("id", "device", "gpus_per_node", "intra_node", "intra_gb_s_per_dir", "inter_node", "inter_gb_s_per_dir")
     rows = [(s.id, s.device, s.node_size, s.intra_node.name, s.intra_node.bandwidth.si / 1e9,
@@ -36,29 +64,28 @@ def systems_list(fmt: FormatOpt = Format.table, output: OutputOpt = None,
     if fmt in (Format.csv, Format.markdown):
         write_output(rows_csv(header, rows) if fmt is Format.csv else markdown_table(header, rows), output)
         return
-    t = Table(title=f"{len(systems)} system(s)", title_justify="left")
-    for c in ("id", "device", "GPUs/node", "intra-node", "GB/s/dir", "inter-node", "GB/s/dir"):
-        t.add_column(c)
-    for s in systems.values():
-        t.add_row(s.id, s.device, str(s.node_size), s.intra_node.name, f"{s.intra_node.bandwidth.si / 1e9:g}",
-                  s.inter_node.name if s.inter_node else "–",
-                  f"{s.inter_node.bandwidth.si / 1e9:g}" if s.inter_node else "–")
-    print_renderables([t], output)
+    from graphs.tables import Col, fit_table, terminal_width
+    cols = [Col("id", 0), Col("device", 1), Col("GPUs/node", 3, "right"), Col("intra-node", 4, wrap=True),
+            Col("GB/s/dir", 2, "right"), Col("inter-node", 5, wrap=True), Col("GB/s/dir ", 2, "right")]
+    body = [(s.id, s.device, str(s.node_size), s.intra_node.name, f"{s.intra_node.bandwidth.si / 1e9:g}",
+             s.inter_node.name if s.inter_node else "–",
+             f"{s.inter_node.bandwidth.si / 1e9:g}" if s.inter_node else "–") for s in systems.values()]
+    print_renderables([fit_table(f"{len(systems)} system(s)", cols, body, terminal_width(output),
+                                 caption="GB/s/dir: link bandwidth per direction (intra-node, then inter-node)")],
+                      output)
 
 
 @app.command("show")
 def systems_show(system: str = typer.Argument(..., help="System id or YAML file."), fmt: FormatOpt = Format.table,
                  output: OutputOpt = None) -> None:
     """One system's numbers with their sources."""
-    from rich.table import Table
-
     from graphs.report import markdown_table, rows_csv
     from graphs_distributed.system import find_system
     s = find_system(system)
     if s is None:
         raise GraphsError(f"unknown system {system!r} (see `graphs systems list`)")
     if fmt is Format.json:
-        write_output(to_json(s.model_dump(mode="json")), output)
+        write_output(render("graphs.systems.show", {"system": s.model_dump(mode="json")}), output)
         return
     rows = []
     for path, src in s.all_sources():
@@ -70,13 +97,11 @@ def systems_show(system: str = typer.Argument(..., help="System id or YAML file.
         header = ("field", "value", "source")
         write_output(rows_csv(header, rows) if fmt is Format.csv else markdown_table(header, rows), output)
         return
-    t = Table(title=f"{s.name} ({s.id}), device {s.device}", title_justify="left")
-    t.add_column("field")
-    t.add_column("value", justify="right")
-    t.add_column("source", overflow="fold")
-    for path, value, src in rows:
-        t.add_row(path, value, escape(src))
-    print_renderables([t] + ([s.notes] if s.notes else []), output)
+    from graphs.tables import Col, fit_table, terminal_width
+    t = fit_table(f"{s.name} ({s.id}), device {s.device}",
+                  [Col("field", 0, wrap=True, min_width=16), Col("value", 0, "right"),
+                   Col("source", 0, wrap=True, min_width=20)], rows, terminal_width(output))
+    print_renderables([t] + ([escape(s.notes)] if s.notes else []), output)
 
 
 @app.command("collective")
@@ -103,7 +128,7 @@ def systems_collective(
     row = {"system": s.id, "collective": collective, "bytes": nb, "gpus": gpus, "per_node": per_node,
            "algorithm": algorithm, "time_s": t, "algorithm_bandwidth_bytes_per_s": nb / t if t else None}
     if fmt is Format.json:
-        write_output(to_json(row), output)
+        write_output(render("graphs.systems.collective", row), output)
     elif fmt in (Format.csv, Format.markdown):
         from graphs.report import markdown_table, rows_csv
         write_output((rows_csv if fmt is Format.csv else markdown_table)(list(row), [list(row.values())]), output)

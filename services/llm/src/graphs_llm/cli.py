@@ -17,7 +17,8 @@ from graphs.cli_options import (BatchOpt, CalibrationOpt, Format, FormatOpt, Har
                                 OutputOpt, check_format)
 from graphs.errors import GraphsError
 from graphs.fmt import fmt_si
-from graphs.output import to_json
+from graphs.documents import render
+from graphs_llm import documents as _documents  # noqa: F401  (registers graphs.serve, graphs.train ...)
 
 serving_app = typer.Typer(name="serving", no_args_is_help=True,
                           help="LLM serving: request-level simulation of one replica.")
@@ -167,7 +168,7 @@ def _serve(model, hardware, batch, precision, fmt, output, kernels, cal, o, gp) 
         comm = lambda c, b, p: cm.time(c, b, p)  # noqa: E731
     rep = analyze_serve(graph, mapper, opts, gp, comm=comm)
     if fmt == "json":
-        _write(to_json(rep.to_dict()), output)
+        _write(render("graphs.serve", rep.to_dict()), output)
         return
     _print(serve_tables(rep, mapper.spec.name, kernels), output)
 
@@ -235,7 +236,7 @@ def _train(model, hardware, batch, seq_len, precision, fmt, output, cal, o, gp) 
     _, cfg = _load_llm(model, 1, 8, gp)
     rep = training_step(cfg, mapper, system, par, opts)
     if fmt == "json":
-        _write(to_json(rep.to_dict()), output)
+        _write(render("graphs.train", rep.to_dict()), output)
         return
     _print(train_tables(rep, system.name), output)
 
@@ -363,7 +364,8 @@ def serving_simulate(
             raise GraphsError("--vidur-out needs the VIDUR adapter (pip install graphs-vidur)")
         written = [str(p) for p in gp.tools["vidur"][0].serving_inputs(sc, gp, vidur_out)]
     if fmt is Format.json:
-        _write(to_json({"scenario": sc.to_dict(), "summary": s, "vidur_inputs": written}), output)
+        _write(render("graphs.serving.simulate", {"scenario": sc.to_dict(), "summary": s, "vidur_inputs": written}),
+               output)
         return
     from rich.table import Table
     t = Table(title=f"{model} on {hardware}: {requests} requests, {scheduler}, "

@@ -10,6 +10,7 @@ import typer
 
 from graphs.cli_options import Format, FormatOpt, OutputOpt, check_format
 from graphs.errors import GraphsError
+from graphs_sweep import documents as _documents  # noqa: F401  (registers graphs.sweep, graphs.plan)
 
 
 def _ray_opt() -> Any:
@@ -89,8 +90,8 @@ def sweep(
                "elapsed_s": round(res.elapsed_s, 3), "points_per_s": round(res.points_per_s, 1), **{
                    f"status {k}": v for k, v in sorted(res.counts.items())}}
     if fmt is Format.json:
-        from graphs.output import to_json
-        write_output(to_json(summary))
+        from graphs.documents import render as document
+        write_output(document("graphs.sweep", {**summary, "status": dict(sorted(res.counts.items()))}))
     else:
         from rich.table import Table
 
@@ -149,7 +150,7 @@ def plan(
 ) -> None:
     """Which device and configuration serves MODEL within the constraints: the latency/energy/cost Pareto front."""
     from graphs.cli import _plugins, warn_failed_plugins
-    from graphs.output import check_output_path, to_json, write_output
+    from graphs.output import check_output_path, write_output
     from graphs_sweep.plan import Constraints, load_prices, make_plan, parse_price
     from graphs_sweep.runner import run_sweep
     from graphs_sweep.spec import SweepSpec, resolve_hardware, split_list
@@ -181,7 +182,8 @@ def plan(
         workload.update(prompt_len=prompt_len or 512, gen_len=gen_len or 128, tp=spec.tp)
     rep = make_plan(model, mode, res.rows, table_prices, c, rate, workload, gp)
     if fmt is Format.json:
-        write_output(to_json(rep.to_dict()), output)
+        from graphs.documents import render as document
+        write_output(document("graphs.plan", rep.to_dict()), output)
     elif fmt in (Format.csv, Format.markdown):
         from graphs.report import markdown_table, rows_csv
         cols, rows = plan_rows(rep)

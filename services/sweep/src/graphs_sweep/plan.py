@@ -276,7 +276,7 @@ class PlanReport:
     refused: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "graphs-plan", "model": self.model, "mode": self.mode, "workload": self.workload,
+        return {"model": self.model, "mode": self.mode, "workload": self.workload,
                 "constraints": asdict(self.constraints), "constraints_text": self.constraints.describe(),
                 "candidates": [asdict(c) for c in self.candidates], "prices": self.prices, "notes": self.notes,
                 "refused": self.refused}

@@ -43,11 +43,21 @@ def load_input(path: Path) -> tuple[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise GraphsError(f"{path}: neither a Parquet sweep table nor JSON ({type(e).__name__})") from None
-    if isinstance(data, list) and data and all(isinstance(r, dict) and "metrics" in r and "value" in r for r in data):
-        return "analyze", data
-    if isinstance(data, dict):
-        if data.get("kind") == "graphs-plan":
+    if isinstance(data, dict) and "schema" in data:          # a versioned graphs JSON document (docs/json.md)
+        from graphs.documents import read
+        data = read(json.dumps(data))
+        kind = data["schema"]
+        if kind == "graphs.analyze":
+            return "analyze", data["results"]
+        if kind == "graphs.plan":
             return "plan", data
+        if kind == "graphs.validate.data" and "overall" not in data:
+            raise GraphsError(f"{path}: a {kind} document of the {data.get('reader')!r} reader; the report draws "
+                              "validations of the store (graphs validate -H ID) and of NeuSight-layout data")
+        if kind not in ("graphs.validate", "graphs.validate.data"):
+            raise GraphsError(f"{path}: a {kind} document; graphs report draws graphs analyze, sweep, validate and "
+                              "plan results")
+    if isinstance(data, dict):
         if isinstance(data.get("models"), list) and "summary" in data:
             return "validate", {"source": f"measurements of {data.get('device')}", "rows": data["models"],
                                 "summary": data.get("summary", {}).get("all") or {}, "label": "model", "raw": data}

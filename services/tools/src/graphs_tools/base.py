@@ -91,7 +91,7 @@ class Diagnosis:
         return self.status.failure_class
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tool": self.tool, "status": self.status.value, "reason": self.reason, "fix": self.fix,
+        return {"tool": self.tool, "status": self.status.value, "ok": self.ok, "reason": self.reason, "fix": self.fix,
                 "failure_class": self.failure_class, "details": {k: _jsonable(v) for k, v in self.details.items()}}
 
     def __str__(self) -> str:

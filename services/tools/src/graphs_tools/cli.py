@@ -6,8 +6,37 @@ from typing import Any, Optional
 
 import typer
 
-from graphs.cli_options import Format, FormatOpt, OutputOpt
-from graphs.output import to_json
+from graphs.cli_options import Format, FormatOpt, OutputOpt, check_format
+from graphs.documents import Payload, register_document, render
+
+
+class ToolsListDoc(Payload):
+    """`graphs tools list -f json`: every installed tool adapter and whether its tool can run here."""
+
+    tools: list[dict[str, Any]]
+
+
+class ToolsDoctorDoc(Payload):
+    """`graphs tools doctor NAME -f json`: one tool's diagnosis (status, failure class, reason, fix)."""
+
+    tool: str
+    status: str
+    ok: bool
+    reason: str
+    fix: Optional[str]
+    failure_class: Optional[str]
+
+
+class ToolsInstallDoc(Payload):
+    """`graphs tools install -f json`: one report per tool installed into its own environment."""
+
+    tools_home: str
+    installs: list[dict[str, Any]]
+
+
+register_document("graphs.tools.list", 1, ToolsListDoc)
+register_document("graphs.tools.doctor", 1, ToolsDoctorDoc)
+register_document("graphs.tools.install", 1, ToolsInstallDoc)
 
 app = typer.Typer(name="tools", no_args_is_help=True,
                   help="Third-party tool adapters (GenZ, llm-analysis, SCALE-Sim, Timeloop, ASTRA-sim, VIDUR, NeuSight, "
@@ -18,24 +47,23 @@ def _version(d: Any) -> str:
     return str(d.details.get("version") or "")
 
 
-def _table(diags: list[Any], title: str) -> Any:
-    from rich.markup import escape
-    from rich.table import Table
-    t = Table(title=title, title_justify="left")
-    for c in ("tool", "status", "class", "version", "reason", "fix"):
-        t.add_column(c, overflow="fold")
-    for d in diags:
-        colour = "green" if d.ok else "red"
-        t.add_row(d.tool, f"[{colour}]{d.status.value}[/]", d.failure_class or "", escape(_version(d)),
-                  escape(d.reason), escape(d.fix or ""))
-    return t
+def _table(diags: list[Any], title: str, width: int) -> Any:
+    from rich.text import Text
+
+    from graphs.tables import Col, fit_table
+    cols = [Col("tool", 0), Col("status", 0), Col("class", 3), Col("version", 2), Col("reason", 1, wrap=True, min_width=20),
+            Col("fix", 4, wrap=True, min_width=20)]
+    rows = [(d.tool, Text(d.status.value, style="green" if d.ok else "red"), d.failure_class or "", _version(d),
+             d.reason, d.fix or "") for d in diags]
+    return fit_table(title, cols, rows, width)
 
 
 def _emit(diags: list[Any], fmt: Format, output: Any, title: str) -> None:
     from graphs.output import print_renderables, write_output
     from graphs.report import markdown_table, rows_csv
+    from graphs.tables import terminal_width
     if fmt is Format.json:
-        write_output(to_json([d.to_dict() for d in diags]), output)
+        write_output(render("graphs.tools.list", {"tools": [d.to_dict() for d in diags]}), output)
         return
     header = ("tool", "status", "class", "version", "reason", "fix")
     rows = [(d.tool, d.status.value, d.failure_class or "", _version(d), d.reason, d.fix or "") for d in diags]
@@ -44,32 +72,30 @@ def _emit(diags: list[Any], fmt: Format, output: Any, title: str) -> None:
     elif fmt is Format.markdown:
         write_output(markdown_table(header, rows), output)
     else:
-        print_renderables([_table(diags, title)], output)
+        print_renderables([_table(diags, title, terminal_width(output))], output)
 
 
 @app.command("list")
-def tools_list(fmt: FormatOpt = Format.table, output: OutputOpt = None,
-               as_json: bool = typer.Option(False, "--json", help="Same as --format json.")) -> None:
+def tools_list(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """Installed tool adapters and whether each tool can run here."""
     from graphs.cli import _plugins
     from graphs_tools.base import doctor_all
 
     diags = doctor_all(_plugins())
-    _emit(diags, Format.json if as_json else fmt, output, f"{len(diags)} tool adapter(s)")
+    _emit(diags, fmt, output, f"{len(diags)} tool adapter(s)")
 
 
 @app.command("doctor")
 def tools_doctor(name: str = typer.Argument(..., help="Tool adapter name, e.g. timeloop."),
-                 fmt: FormatOpt = Format.table, output: OutputOpt = None,
-                 as_json: bool = typer.Option(False, "--json", help="Same as --format json.")) -> None:
+                 fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """Diagnose one tool: installed? buildable? data present? and how to fix it. Exit 0 if it can run, 1 if not."""
     from graphs.cli import _plugins
     from graphs_tools.base import doctor, get_tool
 
     d = doctor(get_tool(name, _plugins()))
-    if as_json or fmt is Format.json:
+    if fmt is Format.json:
         from graphs.output import write_output
-        write_output(to_json(d.to_dict()), output)
+        write_output(render("graphs.tools.doctor", d.to_dict()), output)
     else:
         _emit([d], fmt, output, f"graphs tools doctor {name}")
     if not d.ok:
@@ -82,7 +108,7 @@ def tools_install(names: list[str] = typer.Argument(..., help="Tools to install 
                   force: bool = typer.Option(False, "--force", help="Reinstall even if installed."),
                   python: Optional[str] = typer.Option(None, "--python", help="Base interpreter for the venvs "
                                                        "(default: the one running graphs)."),
-                  as_json: bool = typer.Option(False, "--json", help="Print the install reports as JSON.")) -> None:
+                  fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """Install registry tools, each into its own virtual environment under the tools home
     ($GRAPHS_TOOLS_DIR, default ~/.local/share/graphs/tools). Exit 1 if any install failed."""
     import sys
@@ -91,6 +117,8 @@ def tools_install(names: list[str] = typer.Argument(..., help="Tools to install 
     from graphs_tools.base import list_tools
     from graphs_tools.envs import install, resolve_install_name, tools_home
 
+    check_format(fmt, ("table", "json"), "graphs tools install")
+    as_json = fmt is Format.json
     adapters = list_tools(_plugins())
     chosen = []
     for n in names:
@@ -110,7 +138,8 @@ def tools_install(names: list[str] = typer.Argument(..., help="Tools to install 
                 say(f"{a.name}: install FAILED: {r.reason}")
     if as_json:
         from graphs.output import write_output
-        write_output(to_json({"tools_home": str(tools_home()), "installs": [r.to_dict() for r in reports]}), None)
+        write_output(render("graphs.tools.install", {"tools_home": str(tools_home()),
+                                                      "installs": [r.to_dict() for r in reports]}), output)
     if not all(r.ok for r in reports):
         raise typer.Exit(1)
 
