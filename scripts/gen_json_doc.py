@@ -32,7 +32,10 @@ not known is `null`, never `0` or `""`):
   retyped. Anything else bumps the version. A reader should ignore keys it does not know and check
   `schema_version` (`graphs.documents.read` refuses a newer version than it knows).
 * Units are SI and in the key's name: `_s` seconds, `_bytes` bytes, `_w` watts, `_j` joules,
-  `flops`/`_flops` FLOP or FLOP/s as named.
+  `flops`/`_flops` FLOP or FLOP/s as named. Hardware and system specs keep their sourced quantities
+  as `{"value", "unit", "source"}`, where `"unit": ""` means dimensionless (a count), not unknown.
+* Counts the zoo lists before a model is built (`graphs zoo list`: `parameters`) are the zoo's
+  published figure to three significant digits; `graphs analyze` counts them exactly.
 * Each document is checked against its model when it is written (the tests run every command), so
   the schemas below are what the commands print. The models live in code: `graphs.documents` (core)
   and each plugin's `documents` module; a plugin registers its own with

@@ -142,8 +142,9 @@ def warn_failed_plugins(gp: Any) -> None:
         console(stderr=True).print(f"[yellow]warning:[/] plugin {p.name!r} {p.status}: "
                                    f"{escape(p.errors[0]) if p.errors else ''}")
     for name in getattr(gp, "unknown_requested", ()):
+        hint = gp.suggest_plugin(name) if hasattr(gp, "suggest_plugin") else None
         console(stderr=True).print(f"[yellow]warning:[/] GRAPHS_LOAD_PLUGINS names {name!r}, which no installed "
-                                   "plugin is called")
+                                   "plugin is called" + (f"; did you mean {hint}?" if hint else ""))
 
 
 def _plugins() -> Any:

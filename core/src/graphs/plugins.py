@@ -212,6 +212,7 @@ class GraphsPlugins:
         self.commands: dict[str, tuple[Any, str]] = {}
         self._infos: dict[str, PluginInfo] = {}     # by plugin name; ``plugins`` collects every hook first
         self.unknown_requested: list[str] = []     # GRAPHS_LOAD_PLUGINS names that match no entry point
+        self.known_plugin_names: list[str] = []    # every entry-point name seen (for did-you-mean)
         self._owners: dict[tuple[str, str], str] = {}
         self._collected: set[str] = set()
         self._pending: list[tuple[str, str, str, Any]] = []   # (name, dist, version, entry point) not imported yet
@@ -250,6 +251,17 @@ class GraphsPlugins:
             self._pending.append((ep.name, dist, info.version, ep))
         if allowed is not None:
             self.unknown_requested = sorted(allowed - seen)
+            self.known_plugin_names = sorted(n for n in seen if n and not n.startswith("graphs-"))
+
+    def suggest_plugin(self, name: str) -> str | None:
+        """The installed entry-point name a mistyped GRAPHS_LOAD_PLUGINS entry most likely means."""
+        import difflib
+        names = self.known_plugin_names
+        for prefix in ("mapper-", "frontend-", "mappers-"):     # 'h100' means mapper-h100
+            if prefix + name in names:
+                return prefix + name
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+        return close[0] if close else None
 
     def _import_pending(self, hook: str | None = None) -> None:
         """Import the listed plugins that may implement ``hook`` (all of them when ``hook`` is None or

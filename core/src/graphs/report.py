@@ -128,17 +128,26 @@ CSV_FIELDS = ("model", "hardware", "precision", "latency_s", "low_s", "high_s", 
               "parameter_bytes", "peak_activation_bytes", "fits", "kernels", "estimator", "energy_j")
 
 
+def csv_number(x: Any) -> Any:
+    """A number for CSV without losing digits: counts as integers, the rest as Python's shortest repr."""
+    if x is None:
+        return ""
+    if isinstance(x, float) and x.is_integer() and abs(x) < 2 ** 53:
+        return int(x)
+    return x
+
+
 def results_csv(results: Sequence[EstimationResult]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_FIELDS)
     for r in results:
         m = r.metrics
-        w.writerow([m.get("model"), m.get("hardware"), m.get("precision"), f"{r.value:.6g}", f"{r.low:.6g}",
-                    f"{r.high:.6g}", r.confidence.name, f"{m['flops']:.6g}", f"{m['bytes']:.6g}",
-                    f"{m['parameter_bytes']:.6g}", f"{m['peak_activation_bytes']:.6g}", m.get("fits"),
-                    m.get("kernels"), r.provenance.estimator,
-                    "" if m.get("energy_j") is None else f"{m['energy_j']:.6g}"])
+        n = csv_number
+        w.writerow([m.get("model"), m.get("hardware"), m.get("precision"), n(r.value), n(r.low), n(r.high),
+                    r.confidence.name, n(m["flops"]), n(m["bytes"]), n(m["parameter_bytes"]),
+                    n(m["peak_activation_bytes"]), m.get("fits"), m.get("kernels"), r.provenance.estimator,
+                    n(m.get("energy_j"))])
     return buf.getvalue()
 
 

@@ -89,12 +89,13 @@ def analyze(
             d["layers"] = [x.to_dict() for x in rows]
         write_output(render("graphs.analyze", {"results": docs}), output)
     elif per_layer and fmt in (Format.csv, Format.markdown):
+        from graphs.report import csv_number as n
         from graphs.report import markdown_table, rows_csv
         header = ("hardware", "path", "depth", "op", "output_shape", "parameters", "macs", "flops", "bytes",
                   "time_s", "share", "bound", "kernels")
         body = [(r.metrics.get("hardware"), x.path, x.depth, x.op,
-                 "x".join(map(str, x.output_shape)) if x.output_shape else "", x.parameters, f"{x.macs:.6g}",
-                 f"{x.flops:.6g}", f"{x.bytes:.6g}", f"{x.time_s:.6g}", f"{x.share:.4f}", x.bound or "", x.kernels)
+                 "x".join(map(str, x.output_shape)) if x.output_shape else "", x.parameters, n(x.macs),
+                 n(x.flops), n(x.bytes), n(x.time_s), n(x.share), x.bound or "", x.kernels)
                 for r, rows in zip(results, per_layer) for x in rows]
         write_output(rows_csv(header, body) if fmt is Format.csv else markdown_table(header, body), output)
     elif fmt is Format.csv:

@@ -88,7 +88,10 @@ def hardware_list(
                    f"{r['bandwidth_bytes_per_s'] / 1e9:.0f}" if r["bandwidth_bytes_per_s"] else "–",
                    f"{r['tdp_w']:g} W" if r["tdp_w"] else "–",
                    r["calibration"] or "measured on first use") for r in rows]
-    t = fit_table(f"{len(rows)} hardware device(s) installed", cols, table_rows, terminal_width(output),
+    title = f"{len(rows)} hardware device(s) installed"
+    if not rows:
+        title += " — add one: pip install graphs-mapper-h100 (or graphs-estimator\\[gpu])"
+    t = fit_table(title, cols, table_rows, terminal_width(output),
                   caption="dense peaks: fp32/fp16 in TFLOP/s (fp16: fp16 or bf16), int8 in TOP/s; GB/s: memory "
                           "bandwidth")
     print_renderables([t], output)
