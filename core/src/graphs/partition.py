@@ -313,6 +313,16 @@ def _make_kernel(graph, members, costs, cat, kind, alias_root, real_consumers, e
         k_kind, k_cat = kind[anchor.name], cat[anchor.name]
         gemm = gemm_shape(anchor, graph, k_cat, k_kind, costs[anchor.name].flops) if k_cat.is_matrix else None
     attrs = {}
+    # bytes of parameters the kernel reads, each once, also through views (a weight expanded for bmm
+    # is still a weight: an engine that keeps weights on chip or streams them must know)
+    params: dict[str, float] = {}
+    for m in members:
+        for v in m.inputs:
+            r = alias_root(v) if v else v
+            if r and r in graph.parameters and r not in params and graph.spec(r) is not None:
+                params[r] = graph.spec(r).nbytes
+    if params:
+        attrs["parameter_bytes"] = float(sum(params.values()))
     if k_cat is Category.CONV:
         attrs["groups"] = int(anchor.attrs.get("groups", 1) or 1)
         w = graph.spec(anchor.inputs[1]) if len(anchor.inputs) > 1 else None

@@ -97,12 +97,8 @@ class EdgeMapper(Mapper):
 
     @staticmethod
     def _activation_in(kernel: Kernel, scale: float) -> float:
-        """Bytes of the kernel's input activations: what it reads minus its weights (GEMMs with weights)."""
-        g = kernel.gemm
-        if g is not None and kernel.kind != "matmul":
-            weights = g.batch * g.k * g.n * DTYPE_BITS.get(kernel.dtype, 32) / 8
-            return max(kernel.bytes_read - weights, 0.0) * scale
-        return kernel.bytes_read * scale
+        """Bytes of the kernel's input activations: what it reads minus its weights."""
+        return max(kernel.bytes_read * scale - EdgeMapper._weight_bytes(kernel, scale), 0.0)
 
     def _transfer(self, nbytes: float) -> float:
         d = self.device
@@ -129,6 +125,11 @@ class EdgeMapper(Mapper):
 
     @staticmethod
     def _weight_bytes(kernel: Kernel, scale: float) -> float:
+        """Parameter bytes the kernel reads (the partition records them, also through views such as a
+        weight expanded for ``bmm``); for kernels built without that record, a GEMM's B operand
+        unless it is an activation-by-activation matmul."""
+        if "parameter_bytes" in kernel.attrs:
+            return float(kernel.attrs["parameter_bytes"]) * scale
         g = kernel.gemm
         if g is None or kernel.kind == "matmul":
             return 0.0
