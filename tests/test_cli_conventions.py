@@ -166,8 +166,11 @@ def run_on_pty(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
     """Run graphs with stderr on a pseudo-terminal (stdout a pipe); returns (rc, stdout, tty bytes)."""
     import pty
 
+    import tempfile
+
     master, slave = pty.openpty()
-    p = subprocess.Popen([GRAPHS, *args], stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, env=env)
+    out_file = tempfile.TemporaryFile()       # not a pipe: a large JSON must not block the writer
+    p = subprocess.Popen([GRAPHS, *args], stdout=out_file, stderr=slave, stdin=subprocess.DEVNULL, env=env)
     os.close(slave)
     chunks: list[bytes] = []
     while True:
@@ -182,8 +185,9 @@ def run_on_pty(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
             chunks.append(data)
         elif p.poll() is not None:
             break
-    out = p.stdout.read().decode()
     p.wait(timeout=120)
+    out_file.seek(0)
+    out = out_file.read().decode()
     os.close(master)
     return p.returncode, out, b"".join(chunks).decode(errors="replace")
 
@@ -457,3 +461,16 @@ def test_no_message_tells_users_to_pip_install_the_unrelated_graphs_project():
     hits += [f"README.md: {ln}" for ln in (ROOT / "README.md").read_text().splitlines()
              if bad.search(ln) and "never" not in ln]
     assert not hits, "\n".join(hits[:10])
+
+
+def test_a_repeated_option_is_never_dropped_silently():
+    """click lets the last of a repeated option win; `-H h100 -H l4` used to estimate the l4 alone."""
+    r = run_cli("analyze", "resnet18", "-H", "h100", "-H", "l4,a100-sxm4-80gb", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert [x["metrics"]["hardware"] for x in json.loads(r.stdout)["results"]] == ["h100", "l4", "a100-sxm4-80gb"]
+    one_line_error(run_cli("analyze", "resnet18", "-H", "h100", "--batch", "2", "--batch=4"),
+                   "--batch given more than once")
+    one_line_error(run_cli("analyze", "resnet18", "-H", "h100", "-f", "json", "--format", "csv"), "--format")
+    one_line_error(run_cli("serve", "llama3-8b", "-H", "h100", "-H", "l4"), "--hardware given more than once")
+    one_line_error(run_cli("sweep", "--model", "resnet18", "--model", "resnet50", "-H", "h100", "-o", "x.parquet"),
+                   "--model given more than once", "comma-separated")

@@ -226,6 +226,7 @@ def _run(args: list[str]) -> int:
 
     gp = _plugins()
     cmd = typer.main.get_command(build_app(gp))
+    _refuse_repeated_options(cmd, args)
     try:
         rv = cmd.main(args=args, prog_name="graphs", standalone_mode=False)
         return rv if isinstance(rv, int) else 0  # typer.Exit(n) inside a command comes back as n
@@ -242,6 +243,38 @@ def _run(args: list[str]) -> int:
     except typer.Abort:
         sys.stderr.write("aborted\n")
         return 130
+
+
+def _refuse_repeated_options(root: Any, args: list[str]) -> None:
+    """A single-valued option given twice is an error, not "the last one wins" (click's default would
+    silently drop the first value: ``-H h100 -H l4`` used to estimate the l4 alone)."""
+    cmd, i = root, 0
+    while i < len(args) and getattr(cmd, "commands", None) and args[i] in cmd.commands:   # the subcommand path
+        cmd, i = cmd.commands[args[i]], i + 1
+    by_opt: dict[str, Any] = {}
+    for p in getattr(cmd, "params", ()):
+        for o in (*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ())):
+            by_opt[o] = p
+    seen: set[int] = set()
+    while i < len(args):
+        tok = args[i]
+        i += 1
+        if tok == "--":
+            break
+        name = tok.split("=", 1)[0] if tok.startswith("--") else tok[:2] if tok.startswith("-") else None
+        p = by_opt.get(name) if name else None
+        if p is None:
+            continue
+        takes_value = not getattr(p, "is_flag", False) and not getattr(p, "count", False)
+        if takes_value and tok == name:
+            i += 1                            # its value is the next word
+        if getattr(p, "multiple", False) or getattr(p, "count", False) or getattr(p, "is_eager", False):
+            continue
+        if id(p) in seen:
+            long = max(p.opts, key=len)
+            hint = "; several values are comma-separated" if "comma" in (getattr(p, "help", "") or "") else ""
+            raise GraphsError(f"{long} given more than once (the first value would be dropped){hint}")
+        seen.add(id(p))
 
 
 def run() -> None:  # console script

@@ -57,8 +57,9 @@ def complete_model(incomplete: str) -> list[str]:
 
 HardwareOpt = Annotated[str, typer.Option("--hardware", "-H", autocompletion=complete_hardware,
                                           help="Hardware id (see `graphs hardware list`) or a spec YAML file.")]
-HardwareListOpt = Annotated[str, typer.Option("--hardware", "-H", autocompletion=complete_hardware,
-                                              help="Hardware id(s), comma-separated to compare, or spec YAML files.")]
+HardwareListOpt = Annotated[list[str], typer.Option("--hardware", "-H", autocompletion=complete_hardware,
+                                                    help="Hardware id(s) or spec YAML files; repeat -H or "
+                                                         "comma-separate them to compare.")]
 def check_output_option(value: Optional[Path]) -> Optional[Path]:
     """``-o`` is checked when the command line is read, before any work (a folder that does not exist,
     a read-only file, a directory)."""

@@ -52,7 +52,7 @@ def analyze(
             note_input(read)
     check_output_path(output)
     gp = _plugins()
-    hw_ids = [h.strip() for h in hardware.split(",") if h.strip()]
+    hw_ids = list(dict.fromkeys(h.strip() for item in hardware for h in item.split(",") if h.strip()))
     if not hw_ids:
         raise GraphsError("--hardware: give at least one hardware id (see `graphs hardware list`)")
     for h in hw_ids:
