@@ -1,8 +1,8 @@
 """The Python API: what the ``graphs`` commands do, as functions (docs/api.md).
 
-    >>> import graphs
-    >>> r = graphs.analyze("resnet18", "h100", batch=8)        # one device: one EstimationResult
-    >>> rs = graphs.analyze("resnet18", ["h100", "l4"])         # several: a list, in that order
+    import graphs
+    r = graphs.analyze("resnet18", "h100", batch=8)        # one device: one EstimationResult
+    rs = graphs.analyze("resnet18", ["h100", "l4"])         # several: a list, in that order
 
 ``graphs analyze`` calls :func:`run_analyze` too — the command line only parses its options, checks
 ``-o`` and renders — so the CLI and the API cannot give different numbers. Errors are
