@@ -80,8 +80,9 @@ def extras_block() -> str:
         lines.append("]")
     lines.append(f'all = ["graphs-estimator[{",".join(ex)}]"]')
     lines.append('# onnxscript: torch.onnx.export(dynamo=True) in the FX-vs-ONNX parity tests; pillow: reading the '
-                 'browser screenshots of graphs report')
-    lines.append('dev = ["pytest>=8", "hypothesis>=6", "scipy>=1.10", "onnxscript==0.7.2", "build>=1", "pillow>=10"]')
+                 'browser screenshots of graphs report; pandas: the DataFrame conversions of the Python API (docs/api.md)')
+    lines.append('dev = ["pytest>=8", "hypothesis>=6", "scipy>=1.10", "onnxscript==0.7.2", "build>=1", "pillow>=10", '
+                 '"pandas>=2"]')
     lines.append(EXTRAS_END)
     return "\n".join(lines)
 

@@ -16,7 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "core" / "src" / "graphs"
 CORE_DEPS = {"numpy", "pluggy", "pydantic", "typer", "yaml", "rich", "click"}
-OPTIONAL = {"graphs/testing.py": {"pytest"}}   # the opt-in pytest plugin (extra graphs-core[testing])
+OPTIONAL = {"graphs/testing.py": {"pytest"},   # the opt-in pytest plugin (extra graphs-core[testing])
+            "graphs/frames.py": {"pandas"}}    # DataFrames of results (extra graphs-core[pandas])
 
 
 def first_party_packages() -> dict[str, Path]:

@@ -176,6 +176,34 @@ def load_model(ref: str, options: LoadOptions, plugins: "GraphsPlugins") -> Grap
     raise UnknownModelError(f"unknown model {ref!r}: not a zoo name or an existing file{hint}")
 
 
+def load_object(obj: object, example_inputs: object, options: LoadOptions, plugins: "GraphsPlugins") -> Graph:
+    """A model given as a Python object (e.g. a torch ``nn.Module``) through the first frontend that
+    accepts it: a frontend may define ``accepts(obj) -> bool`` and ``load_object(obj, example_inputs,
+    options) -> Graph`` (optional; the FX frontend does for ``nn.Module``). ``example_inputs``: a tensor,
+    a tuple of tensors or a dict of keyword tensors; None: built from ``options.input_shapes``."""
+    kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+    for fe in plugins.frontends.values():
+        accepts = getattr(fe, "accepts", None)
+        if accepts is None or not callable(getattr(fe, "load_object", None)):
+            continue
+        try:
+            ok = accepts(obj)
+        except BaseException as e:
+            from graphs.plugins import _real_interrupt
+            if _real_interrupt(e):
+                raise
+            continue
+        if ok:
+            graph = _contained_call(lambda: fe.load_object(obj, example_inputs, options),  # type: ignore[attr-defined]
+                                    f"the {fe.name} frontend")
+            return check_input_dtypes(graph, options.input_dtypes, type(obj).__name__)
+    hint = " (a torch nn.Module needs the FX frontend: pip install graphs-frontend-fx)" \
+        if type(obj).__module__.startswith("torch") or any(c.__module__.startswith("torch.nn")
+                                                            for c in type(obj).__mro__) else ""
+    raise FrontendError(f"cannot load a {kind} object: no installed frontend accepts it{hint}; give a zoo name, "
+                        "a model file path, a graphs Graph or a torch nn.Module")
+
+
 def _contained_load(fe: Frontend, ref: str, options: LoadOptions) -> Graph:
     return _contained_call(lambda: fe.load(ref, options), f"the {fe.name} frontend")
 

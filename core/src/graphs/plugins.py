@@ -751,3 +751,23 @@ def set_plugins(gp: GraphsPlugins | None) -> None:
     """Replace the process-wide registry (tests)."""
     global _current
     _current = gp
+
+
+def plugin_rows(plugins: GraphsPlugins | None = None) -> list[dict[str, Any]]:
+    """Every installed plugin (every hook collected), built-ins first, as ``graphs plugins list -f json``
+    prints them: name, distribution, version, hooks, status (ok, failed, partial), errors, registered, builtin."""
+    gp = plugins or get_plugins()
+    gp.collect()
+    return [p.to_dict() for p in sorted(gp.plugins.values(), key=lambda p: (not p.builtin, p.name))]
+
+
+def __getattr__(name: str) -> Any:
+    # ``graphs.plugins.list()`` (like graphs.hardware.list(), graphs.zoo.list()); a module-level ``def list``
+    # would shadow the builtin for every function in this module, so it is served from here
+    if name == "list":
+        return plugin_rows
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "list"})

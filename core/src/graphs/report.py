@@ -118,10 +118,10 @@ def kernel_table(result: EstimationResult, top: int, width: int = 120) -> Table:
     return fit_table(f"top {len(parts)} kernels on {result.metrics.get('hardware')}", cols, rows, width)
 
 
-def results_json(results: Sequence[EstimationResult], breakdown: bool = True) -> str:
-    """The ``graphs.analyze`` JSON document of ``results``."""
+def results_json(results: Sequence[EstimationResult], breakdown: bool = True, indent: int | None = 2) -> str:
+    """The ``graphs.analyze`` JSON document of ``results`` (with each one's per-layer rows when it has them)."""
     from graphs.documents import render
-    return render("graphs.analyze", {"results": [r.to_dict(breakdown) for r in results]})
+    return render("graphs.analyze", {"results": [r.to_dict(breakdown) for r in results]}, indent=indent)
 
 
 CSV_FIELDS = ("model", "hardware", "precision", "latency_s", "low_s", "high_s", "confidence", "flops", "bytes",

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+if TYPE_CHECKING:
+    from graphs.layers import LayerRow
 
 
 class ConfidenceLevel(enum.IntEnum):
@@ -76,7 +79,7 @@ class KernelEstimate:
         return d
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EstimationResult:
     """A value with its interval, confidence, provenance and per-kernel breakdown."""
 
@@ -88,6 +91,17 @@ class EstimationResult:
     provenance: Provenance
     breakdown: tuple[KernelEstimate, ...] = ()
     metrics: Mapping[str, Any] = field(default_factory=dict)
+    layers: tuple["LayerRow", ...] = ()   # the per-layer view, when asked for (graphs analyze --layers)
+
+    def __repr__(self) -> str:
+        """Short: what, where, how long, how sure (every field: :meth:`to_dict`)."""
+        from graphs.fmt import fmt_si
+        m = self.metrics
+        where = f"{m['model']} on {m['hardware']}: " if "model" in m and "hardware" in m else ""
+        val = (lambda x: fmt_si(x, "s")) if self.unit == "s" else (lambda x: f"{x:.4g} {self.unit}")
+        kernels = f", {len(self.breakdown)} kernels" if self.breakdown else ""
+        return (f"<EstimationResult {where}{val(self.value)} [{val(self.low)} – {val(self.high)}] "
+                f"{self.confidence.name}{kernels}>")
 
     def __post_init__(self) -> None:
         if not (self.low <= self.value <= self.high):
@@ -108,6 +122,9 @@ class EstimationResult:
         return self.low <= measured <= self.high
 
     def to_dict(self, breakdown: bool = True) -> dict[str, Any]:
+        """Plain, JSON-safe data: one result of the ``graphs.analyze`` document (numbers are numbers,
+        unknown is None, tuples are lists); ``breakdown=False`` leaves the per-kernel list out."""
+        from graphs.output import jsonable
         d: dict[str, Any] = {
             "value": self.value,
             "unit": self.unit,
@@ -118,7 +135,37 @@ class EstimationResult:
         }
         if breakdown:
             d["breakdown"] = [k.to_dict() for k in self.breakdown]
-        return d
+        if self.layers:
+            d["layers"] = [x.to_dict() for x in self.layers]
+        return jsonable(d)
+
+    def to_json(self, breakdown: bool = True, indent: int | None = 2) -> str:
+        """The versioned ``graphs.analyze`` JSON document of this one result — what
+        ``graphs analyze MODEL -H ID -f json`` writes (see :func:`graphs.to_json` for several)."""
+        from graphs.documents import render
+        return render("graphs.analyze", {"results": [self.to_dict(breakdown)]}, indent=indent)
+
+    def to_dataframe(self, what: str = "kernels") -> Any:
+        """A pandas DataFrame: one row per kernel of the breakdown (``what="kernels"``), or per row of
+        the per-layer view (``what="layers"``, after ``graphs.analyze(..., layers=True)``). Needs pandas."""
+        from graphs.frames import result_frame
+        return result_frame(self, what)
+
+    def summary(self) -> dict[str, Any]:
+        """One flat row: model, hardware, latency and its interval, confidence, FLOPs, bytes, memory,
+        energy ... (the columns of ``graphs analyze -f csv`` and more; numbers are numbers, unknown is None)."""
+        from graphs.output import jsonable
+        m = self.metrics
+        return jsonable({
+            "model": m.get("model"), "hardware": m.get("hardware"), "hardware_name": m.get("hardware_name"),
+            "precision": m.get("precision"), "runtime": m.get("runtime"),
+            "latency_s": self.value, "low_s": self.low, "high_s": self.high, "confidence": self.confidence.name,
+            "flops": m.get("flops"), "bytes": m.get("bytes"), "parameters": m.get("parameters"),
+            "parameter_bytes": m.get("parameter_bytes"), "peak_activation_bytes": m.get("peak_activation_bytes"),
+            "memory_bytes": m.get("memory_bytes"), "device_memory_bytes": m.get("device_memory_bytes"),
+            "fits": m.get("fits"), "kernels": m.get("kernels"), "estimator": self.provenance.estimator,
+            "energy_j": m.get("energy_j"), "achieved_flops_per_s": m.get("achieved_flops_per_s"),
+        })
 
 
 def combine_confidence(parts: Sequence[tuple[ConfidenceLevel, float]], share: float = CONFIDENCE_TIME_SHARE) -> ConfidenceLevel:

@@ -266,3 +266,30 @@ class FxFrontend:
             except BaseException as e:
                 _reraise_user_code(e, ref, "tracing the model")
                 raise
+
+    def accepts(self, obj: Any) -> bool:
+        """A torch ``nn.Module`` object (``graphs.analyze(module, ...)``); torch is already imported if it is one."""
+        torch = sys.modules.get("torch")
+        return torch is not None and isinstance(obj, torch.nn.Module)
+
+    def load_object(self, module: Any, example_inputs: Any, options: LoadOptions) -> Graph:
+        """Trace an ``nn.Module`` with its example inputs (a tensor, a tuple of tensors, or a dict of
+        keyword tensors), or with inputs built from ``options.input_shapes`` (and dtypes) when none are given."""
+        from graphs_frontend_fx.api import graph_from_module
+
+        name = type(module).__name__
+        if example_inputs is not None and options.input_shapes:
+            raise FrontendError(f"{name}: give example inputs or input shapes, not both")
+        if options.batch != 1:
+            raise FrontendError(f"{name}: batch={options.batch} cannot reach an nn.Module object; the batch is "
+                                "the first dimension of its example inputs (or of input_shapes)")
+        ref = name
+        if example_inputs is None and not options.input_shapes:
+            raise FrontendError(f"{name}: give its example inputs (example_inputs=tensor, a tuple or a dict of "
+                                "tensors) or their shapes (input_shapes={NAME: (1, 3, 224, 224)})")
+        if example_inputs is None:
+            model, args, kwargs = _split_result(module, options, ref)
+        else:
+            model, args, kwargs = _split_result((module, example_inputs), options, ref)
+        return graph_from_module(model, args, kwargs, name=name, meta={"module_class": f"{type(module).__module__}.{type(module).__qualname__}"})
+

@@ -9,7 +9,6 @@ import typer
 from graphs import hookimpl
 from graphs.cli_options import (BatchOpt, CalibrationOpt, Format, FormatOpt, HardwareListOpt, InputShapeOpt,
                                 KernelsOpt, ModelArg, OutputOpt, PrecisionOpt, SeqLenOpt)
-from graphs.errors import GraphsError
 
 
 def analyze(
@@ -38,56 +37,28 @@ def analyze(
                                        "factory, trace) before the command gives up."),
 ) -> None:
     """Estimate one forward pass of MODEL on one or more devices (LLM serving: `graphs serve`; training: `graphs train`)."""
+    from graphs.api import run_analyze
     from graphs.cli import _plugins, warn_failed_plugins
-    from graphs.estimate import estimate
-    from graphs.frontends import LoadOptions, load_model, parse_input_specs
-    from graphs.output import check_output_path, print_renderables, write_output
-    from graphs.report import estimate_table, kernel_table, results_csv, results_markdown
+    from graphs.frontends import LoadOptions, parse_input_specs
+    from graphs.output import check_output_path, note_input, print_renderables, write_output
+    from graphs.report import estimate_table, kernel_table, results_csv, results_json, results_markdown
 
-    if fusion not in ("auto", "default", "none"):
-        raise GraphsError(f"--fusion {fusion!r}: expected auto, default or none")
-    from graphs.output import note_input
     for read in (model, model.rpartition(":")[0], calibration):   # -o must not be a file this command reads
         if read:
             note_input(read)
     check_output_path(output)
-    gp = _plugins()
-    hw_ids = list(dict.fromkeys(h.strip() for item in hardware for h in item.split(",") if h.strip()))
-    if not hw_ids:
-        raise GraphsError("--hardware: give at least one hardware id (see `graphs hardware list`)")
-    for h in hw_ids:
-        gp.hardware_entry(h)  # fail fast on unknown hardware, before tracing
-    cal = None
-    if calibration is not None:
-        from graphs.calibration import load_calibration
-        cal = load_calibration(calibration)
-        other = [h for h in hw_ids if gp.hardware_entry(h).spec.id != cal.device]
-        if other:
-            raise GraphsError(f"--calibration {calibration.name} is for {cal.device!r}, not {', '.join(other)}")
     shapes, dtypes = parse_input_specs(input_shape)
     opts = LoadOptions(batch=batch, seq_len=seq_len, input_shapes=shapes, input_dtypes=dtypes, timeout_s=timeout)
-    if depth is not None and not layers:
-        raise GraphsError("--depth goes with --layers (the per-layer view)")
+    gp = _plugins()
     from graphs.progress import for_terminal
-    with for_terminal() as bar:
-        with bar.step(f"loading {model}"):
-            graph = load_model(model, opts, gp)
-        task = bar.task("estimating", total=len(hw_ids))
-        results = []
-        for h in hw_ids:
-            results.append(estimate(graph, h, gp, fusion=fusion, precision=precision, calibration=cal,
-                                    runtime=runtime, quantize=quantize))
-            bar.advance(task, note=h)
-    per_layer = []
-    if layers:
-        from graphs.layers import layer_rows
-        per_layer = [layer_rows(graph, r, gp, depth) for r in results]
+    with for_terminal() as bar:        # the same code path as graphs.analyze() (graphs.api)
+        hw_ids = list(dict.fromkeys(h.strip() for item in hardware for h in item.split(",") if h.strip()))
+        results = run_analyze(model, hw_ids, options=opts, precision=precision, fusion=fusion,
+                              runtime=runtime, quantize=quantize, calibration=calibration, layers=layers,
+                              depth=depth, plugins=gp, progress=bar)
+    per_layer = [r.layers for r in results] if layers else []
     if fmt is Format.json:
-        from graphs.documents import render
-        docs = [r.to_dict() for r in results]
-        for d, rows in zip(docs, per_layer):
-            d["layers"] = [x.to_dict() for x in rows]
-        write_output(render("graphs.analyze", {"results": docs}), output)
+        write_output(results_json(results), output)
     elif per_layer and fmt in (Format.csv, Format.markdown):
         from graphs.report import csv_number as n
         from graphs.report import markdown_table, rows_csv

@@ -15,36 +15,6 @@ from graphs.fmt import fmt_si
 app = typer.Typer(name="hardware", no_args_is_help=True, help="Installed hardware: list and show specs with sources.")
 
 
-def _rows(gp: Any, family: Optional[str], broken: list[str]) -> list[dict[str, Any]]:
-    rows = []
-    for hw_id, entry in sorted(gp.hardware.items(), key=lambda kv: (kv[1].family, kv[0])):
-        if family and entry.family != family:
-            continue
-        row: dict[str, Any] = {"id": hw_id, "name": entry.name, "family": entry.family, "vendor": None,
-                               "fp32_flops": None, "fp16_flops": None, "int8_ops": None, "memory_bytes": None,
-                               "bandwidth_bytes_per_s": None, "tdp_w": None, "calibration": None,
-                               "plugin": entry.plugin, "mapper_installed": entry.family in gp.mappers,
-                               "loaded": entry.loaded}
-        if entry.loaded:                           # a lazily measured device (the host) is not measured here
-            s = entry.spec
-            try:
-                c = gp.calibration_for(hw_id)
-            except GraphsError as e:               # one broken calibration file must not hide every device
-                row["calibration"] = "broken calibration"
-                row["error"] = str(e)
-                c = None
-                broken.append(f"{hw_id}: {e}")
-            row.update({
-                "name": s.name, "vendor": s.vendor, "fp32_flops": s.peak("fp32"),
-                "fp16_flops": s.peak("fp16") or s.peak("bf16"), "int8_ops": s.peak("int8"),
-                "memory_bytes": s.memory_bytes, "bandwidth_bytes_per_s": s.memory_bandwidth,
-                "tdp_w": s.power.tdp.si if s.power else None,
-                "calibration": row["calibration"] or ("THEORETICAL" if c is None else
-                                                      ("INTERPOLATED" if c.transferred_from else "CALIBRATED"))})
-        rows.append(row)
-    return rows
-
-
 @app.command("list")
 def hardware_list(
     family: Optional[str] = typer.Option(None, help="Only this family (gpu, cpu, accel, edge)."),
@@ -61,7 +31,8 @@ def hardware_list(
 
     gp = _plugins()
     broken: list[str] = []
-    rows = _rows(gp, family, broken)
+    from graphs.hardware.installed import device_rows
+    rows = device_rows(gp, family, broken)
     for b in broken:
         from graphs.report import console
         from rich.markup import escape

@@ -26,12 +26,14 @@ def plugins_list(
     from graphs.output import print_renderables, write_output
     from graphs.report import markdown_table, rows_csv
 
+    from graphs.plugins import plugin_rows
+
     gp = _plugins()
     gp.collect()
-    infos = sorted(gp.plugins.values(), key=lambda p: (not p.builtin, p.name))
     if fmt is Format.json:
-        write_output(render("graphs.plugins.list", {"plugins": [p.to_dict() for p in infos]}), output)
+        write_output(render("graphs.plugins.list", {"plugins": plugin_rows(gp)}), output)
         return
+    infos = sorted(gp.plugins.values(), key=lambda p: (not p.builtin, p.name))
     rows = [(p.name, p.distribution, p.version, ", ".join(h.removeprefix("graphs_register_") for h in p.hooks),
              ", ".join(f"{k}: {len(v)}" for k, v in p.registered.items()),
              p.status if p.status == "ok" else f"{p.status}: {'; '.join(p.errors)}") for p in infos]

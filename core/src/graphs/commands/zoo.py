@@ -25,12 +25,12 @@ def zoo_list(
     from graphs.output import print_renderables, write_output
     from graphs.report import markdown_table, rows_csv
 
+    from graphs.zoo import entries as zoo_entries, entry_row
+
     gp = _plugins()
-    entries = sorted((e for e, _ in gp.models.values()), key=lambda e: (e.family, e.name))
+    entries = zoo_entries(gp)
     if fmt is Format.json:
-        write_output(render("graphs.zoo.list", {"models": [
-            {"name": e.name, "family": e.family, "task": e.task, "parameters": parse_count(e.params),
-             "aliases": list(e.aliases), "description": e.description} for e in entries]}), output)
+        write_output(render("graphs.zoo.list", {"models": [entry_row(e) for e in entries]}), output)
         warn_failed_plugins(gp)
         return
     header = ("name", "family", "task", "parameters", "description")
