@@ -67,7 +67,8 @@ def _contained(fn: Any, plugin: str, command: str) -> Any:
         except (GraphsError, typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
-            if _interrupted:
+            from graphs import interrupts
+            if interrupts.interrupted:
                 raise
             raise PluginError(f"plugin {plugin!r}, command {command!r}: raised KeyboardInterrupt") from None
         except SystemExit as e:
@@ -97,28 +98,6 @@ def _stdout_closed() -> bool:
     return False
 
 
-# --- signals: SIGTERM and SIGHUP end a command like Ctrl-C (what was measured is kept) -------------
-_interrupted = False
-
-
-def _install_signal_handlers() -> None:
-    import signal
-
-    def handler(signum: int, frame: Any) -> None:
-        global _interrupted
-        _interrupted = True
-        raise KeyboardInterrupt
-
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        sig = getattr(signal, name, None)
-        if sig is None:
-            continue
-        try:
-            signal.signal(sig, handler)
-        except (ValueError, OSError):   # not the main thread (embedded use): leave the defaults
-            pass
-
-
 NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 
 
@@ -137,7 +116,7 @@ def warn_failed_plugins(gp: Any) -> None:
     """One warning line per plugin that failed (only what this command collected)."""
     from rich.markup import escape
 
-    from graphs.report import console
+    from graphs.output import console
     for p in gp.failed():
         console(stderr=True).print(f"[yellow]warning:[/] plugin {p.name!r} {p.status}: "
                                    f"{escape(p.errors[0]) if p.errors else ''}")
@@ -158,10 +137,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args == ["--version"]:
         sys.stdout.write(f"graphs {__version__}\n")
         return 0
-    global _interrupted
-    _interrupted = False
+    from graphs import interrupts
+    interrupts.reset()
     if argv is None:                     # the console script (not an in-process call from a test or API)
-        _install_signal_handlers()       # (graphs._entry installed plain ones already; these also set the flag)
+        interrupts.install_handlers()       # (graphs._entry installed plain ones already; these also set the flag)
     try:
         _check_finite_arguments(args)
         rc = _run(args)

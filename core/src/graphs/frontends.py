@@ -155,7 +155,7 @@ def load_model(ref: str, options: LoadOptions, plugins: "GraphsPlugins") -> Grap
             try:
                 ok = fe.sniff(p, head)
             except BaseException as e:           # a frontend's bug must not stop the others
-                from graphs.plugins import _real_interrupt
+                from graphs.interrupts import real_interrupt as _real_interrupt
                 if _real_interrupt(e):
                     raise
                 broken.append(f"{fe.name}: {type(e).__name__}")
@@ -189,7 +189,7 @@ def load_object(obj: object, example_inputs: object, options: LoadOptions, plugi
         try:
             ok = accepts(obj)
         except BaseException as e:
-            from graphs.plugins import _real_interrupt
+            from graphs.interrupts import real_interrupt as _real_interrupt
             if _real_interrupt(e):
                 raise
             continue
@@ -216,7 +216,7 @@ def _contained_call(fn: Callable[[], Graph], who: str) -> Graph:
         raise
     except BaseException as e:
         from graphs.errors import GraphsError
-        from graphs.plugins import _real_interrupt
+        from graphs.interrupts import real_interrupt as _real_interrupt
         if isinstance(e, GraphsError) or _real_interrupt(e):
             raise
         if isinstance(e, MemoryError):

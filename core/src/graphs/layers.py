@@ -12,10 +12,12 @@ modules fold into their ancestor; ``None`` shows every module and, under each, i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from graphs.ir import Graph
-from graphs.results import EstimationResult
+
+if TYPE_CHECKING:
+    from graphs.results import EstimationResult
 
 
 @dataclass

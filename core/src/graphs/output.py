@@ -165,7 +165,6 @@ def render_text(renderables: Iterable[Any], width: int = 120) -> str:
 def print_renderables(renderables: Iterable[Any], path: Path | str | None = None, width: int = 120) -> None:
     """Print rich renderables to the terminal, or write them as text to ``path`` (atomically)."""
     if is_stdout(path):
-        from graphs.report import console
         con = console()
         for r in renderables:
             con.print(r)
@@ -190,3 +189,9 @@ def to_json(value: Any, indent: int | None = 2) -> str:
     """Strict JSON (``allow_nan=False``) of ``value`` after :func:`jsonable`: unknown numbers are null."""
     import json
     return json.dumps(jsonable(value), indent=indent, default=str, allow_nan=False)
+
+
+def console(stderr: bool = False) -> Any:
+    """The rich console graphs prints tables with (no highlighting, no soft wrap)."""
+    from rich.console import Console
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 import pluggy
 
 from graphs import hookspecs
+from graphs.interrupts import real_interrupt as _real_interrupt
 from graphs.errors import DuplicateRegistrationError, GraphsError, RegistrationError, UnknownHardwareError
 
 if TYPE_CHECKING:  # the registries' value types; imported when a hook is collected
@@ -699,23 +700,6 @@ def _cache_dir() -> Path:
     base = os.environ.get("GRAPHS_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "graphs")
     return Path(base)
-
-
-def _real_interrupt(e: BaseException) -> bool:
-    """A KeyboardInterrupt that a signal raised (the user's Ctrl-C, SIGTERM), not one a plugin raised."""
-    if not isinstance(e, KeyboardInterrupt):
-        return False
-    try:
-        from graphs import cli
-        return bool(cli._interrupted) or not _handlers_installed()
-    except Exception:
-        return True
-
-
-def _handlers_installed() -> bool:
-    import signal
-    h = signal.getsignal(signal.SIGINT)
-    return getattr(h, "__module__", "") == "graphs.cli"
 
 
 def _one_line(e: BaseException) -> str:

@@ -6,12 +6,11 @@ import csv
 import io
 from typing import Any, Iterable, Sequence
 
-from rich.console import Console
 from rich.table import Table
 
 from graphs.fmt import fmt_si
 from graphs.results import EstimationResult
-from graphs.output import to_json
+from graphs.output import console, to_json  # noqa: F401  (console: callers import it from here too)
 
 
 def _pct(x: float) -> str:
@@ -160,5 +159,3 @@ def rows_csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
     return buf.getvalue()
 
 
-def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)

@@ -89,5 +89,5 @@ def terminal_width(output: Any = None) -> int:
     from graphs.output import is_stdout
     if not is_stdout(output):
         return 120
-    from graphs.report import console
+    from graphs.output import console
     return console().width

@@ -46,7 +46,7 @@ def import_file(path: Path, ref: str) -> Any:
 
 def _reraise_user_code(e: BaseException, ref: str, doing: str) -> None:
     """What a model file's code raised, as one line (a real Ctrl-C passes through)."""
-    from graphs.plugins import _real_interrupt
+    from graphs.interrupts import real_interrupt as _real_interrupt
     if isinstance(e, GraphsError) or _real_interrupt(e):
         raise e
     if isinstance(e, SystemExit):

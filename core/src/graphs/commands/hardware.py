@@ -34,7 +34,7 @@ def hardware_list(
     from graphs.hardware.installed import device_rows
     rows = device_rows(gp, family, broken)
     for b in broken:
-        from graphs.report import console
+        from graphs.output import console
         from rich.markup import escape
         console(stderr=True).print(f"[yellow]warning:[/] {escape(b)}")
     if fmt is Format.json:

@@ -28,7 +28,7 @@ def _runner_call(r, plugin: str, what: str, *args):
     except GraphsError:
         raise
     except BaseException as e:
-        from graphs.plugins import _real_interrupt
+        from graphs.interrupts import real_interrupt as _real_interrupt
         if _real_interrupt(e):
             raise
         msg = " ".join(str(e).split())[:200]
