@@ -244,7 +244,7 @@ def _suggest(ref: str, plugins: "GraphsPlugins", n: int = 3) -> list[str]:
         for a in entry.aliases:
             owner.setdefault(a, entry.name)
     out: list[str] = []
-    for match in difflib.get_close_matches(ref.lower(), list(owner), n=len(owner), cutoff=0.6):
+    for match in difflib.get_close_matches(ref.lower(), list(owner), n=max(len(owner), 1), cutoff=0.6):
         name = owner[match]
         if name not in out:
             out.append(name)
