@@ -1,4 +1,6 @@
 # Two commands: `make setup` (every distribution editable + dev tools, in .venv) and `make test`.
+# `make dist`: every distribution's wheel and sdist into dist/ (offline, scripts/build_dist.py), each
+# wheel checked to hold every file of its source packages; users install from there (README).
 # `make test` runs setup first when .venv is missing or a pyproject changed, so a fresh clone
 # needs only `make test`; .ci/run installs chromium if missing, then runs `make test`.
 PYTHON ?= python3
@@ -7,7 +9,7 @@ PY     := $(VENV)/bin/python
 DISTS  := $(sort $(patsubst %/pyproject.toml,%,$(shell find core services frontends_* mappers_* plugins -name pyproject.toml -not -path '*/template*' -not -path '*/.venv/*' 2>/dev/null)))
 STAMP  := $(VENV)/.graphs-installed
 
-.PHONY: setup test test-slow bench measure-host accuracy clean
+.PHONY: setup test test-slow bench measure-host accuracy dist clean
 setup: $(STAMP)
 
 $(STAMP): constraints-dev.txt pyproject.toml $(addsuffix /pyproject.toml,$(DISTS))
@@ -34,6 +36,10 @@ measure-host: $(STAMP)
 
 accuracy: $(STAMP)
 	$(PY) benchmarks/accuracy.py
+
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) scripts/build_dist.py --check --out dist
 
 clean:
 	rm -rf $(VENV)

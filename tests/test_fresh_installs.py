@@ -8,23 +8,9 @@
 
 import json
 
-import onnx
 import pytest
-from onnx import TensorProto, helper
 
-from freshenv import ROOT, FreshEnv
-
-
-
-def mlp_onnx(path):
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 256])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 128])
-    w1 = helper.make_tensor("w1", TensorProto.FLOAT, [256, 512], [0.0] * (256 * 512))
-    w2 = helper.make_tensor("w2", TensorProto.FLOAT, [512, 128], [0.0] * (512 * 128))
-    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Relu", ["h"], ["a"]),
-             helper.make_node("MatMul", ["a", "w2"], ["y"])]
-    g = helper.make_graph(nodes, "mlp", [x], [y], [w1, w2])
-    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+from freshenv import MLP_FLOPS, ROOT, FreshEnv, mlp_onnx
 
 
 def test_core_one_frontend_one_device_analyze(tmp_path_factory):
@@ -36,7 +22,7 @@ def test_core_one_frontend_one_device_analyze(tmp_path_factory):
     assert r.returncode == 0, r.stderr
     (res,) = json.loads(r.stdout)["results"]
     assert res["metrics"]["hardware"] == "h100" and res["value"] > 0
-    assert res["metrics"]["flops"] == pytest.approx(2 * 4 * 256 * 512 + 4 * 512 + 2 * 4 * 512 * 128)
+    assert res["metrics"]["flops"] == pytest.approx(MLP_FLOPS)
     assert json.loads(env.graphs("hardware", "list", "-f", "json").stdout)["devices"][0]["id"] == "h100"
     help_text = env.graphs("--help").stdout
     assert "analyze" in help_text and "hardware" in help_text

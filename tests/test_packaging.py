@@ -1,4 +1,4 @@
-"""Packaging invariants: every distribution folder is a proper plugin and reachable from `graphs[all]`."""
+"""Packaging invariants: every distribution folder is a proper plugin and reachable from `graphs-estimator[all]`."""
 
 import re
 import subprocess
@@ -29,7 +29,7 @@ def test_top_level_layout_is_the_designed_one():
     else:  # not a git checkout: look at the folder, minus build artefacts
         present = {p.name for p in ROOT.iterdir() if not p.name.startswith(".") and not p.name.endswith(".egg-info")}
     assert expected <= present
-    extra = present - expected - {"README.md", "Makefile", "constraints-dev.txt", "benchmarks", "services", "scripts"}
+    extra = present - expected - {"README.md", "Makefile", "MANIFEST.in", "constraints-dev.txt", "benchmarks", "services", "scripts"}
     assert not extra, f"unexpected top-level entries: {sorted(extra)}"
 
 
@@ -62,7 +62,7 @@ def test_every_distribution_is_in_the_all_extra():
 
     listed = expand(extras["all"]) | {"graphs-core"}
     names = {m["project"]["name"] for m in distributions().values()}
-    assert names - listed == set(), f"not in graphs[all]: {sorted(names - listed)}"
+    assert names - listed == set(), f"not in graphs-estimator[all]: {sorted(names - listed)}"
     assert listed - names == set(), f"listed but no such folder: {sorted(listed - names)}"
 
 
