@@ -6,14 +6,21 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.markup import escape
 
 from graphs.cli_options import (CalibrationOpt, Format, FormatOpt, OutputOpt, StoreOpt, check_format,
                                 check_output_option)
 from graphs.errors import GraphsError
 from graphs.fmt import fmt_si
 from graphs.documents import render
-from graphs_calibrate import documents as _documents  # noqa: F401  (registers the JSON documents)
+from graphs.documents import declare_documents
+
+declare_documents("graphs_calibrate.documents")      # its JSON document models (pydantic) load on first use
+
+
+def escape(text: str) -> str:
+    """rich.markup.escape, imported when a table is drawn (not at start-up)."""
+    from rich.markup import escape as _escape
+    return _escape(text)
 
 
 def _plugins():

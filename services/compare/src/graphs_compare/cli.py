@@ -9,7 +9,9 @@ import typer
 
 from graphs.cli_options import Format, FormatOpt, OutputOpt, PrecisionOpt
 from graphs.errors import GraphsError
-from graphs_compare import documents as _documents  # noqa: F401  (registers graphs.compare, graphs.compare.rows)
+from graphs.documents import declare_documents
+
+declare_documents("graphs_compare.documents")      # its JSON document models (pydantic) load on first use
 
 SUITE_HELP = ("Suite or category: measured (= gpu: NeuSight labels, ground truth), core (ResNet-50, BERT-base, "
               "Llama-2-7B on H100/A100), llm (ML.ENERGY decode ITL on H100), accel (conv/GEMM layers on one "
@@ -88,7 +90,6 @@ def compare(
     if fmt is not Format.table:
         if fmt is Format.json:
             from graphs.documents import render as document
-            from graphs_compare import documents  # noqa: F401  (registers the documents)
             write_output(document("graphs.compare", {"comparisons": [c.to_dict() for c in comps]}), output)
         else:
             write_output("\n".join(render(c, fmt.value) for c in comps), output)

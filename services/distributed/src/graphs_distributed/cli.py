@@ -5,43 +5,21 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import typer
-from rich.markup import escape
 
 from graphs.cli_options import Format, FormatOpt, OutputOpt
 from graphs.errors import GraphsError
 from graphs.fmt import fmt_si
-from graphs.documents import Payload, register_document, render
+from graphs.documents import declare_documents, render
 from graphs.output import print_renderables, write_output
 
 
-class SystemsListDoc(Payload):
-    """`graphs systems list -f json`: the shipped multi-GPU systems (each as `graphs systems show` gives it)."""
-
-    systems: list[dict[str, Any]]
-
-
-class SystemShowDoc(Payload):
-    """`graphs systems show ID -f json`: one system's spec (devices, node size, links with sources)."""
-
-    system: dict[str, Any]
+def escape(text: str) -> str:
+    """rich.markup.escape, imported when a table is drawn (not at start-up)."""
+    from rich.markup import escape as _escape
+    return _escape(text)
 
 
-class CollectiveDoc(Payload):
-    """`graphs systems collective -f json`: the α–β time of one collective."""
-
-    system: str
-    collective: str
-    bytes: float
-    gpus: int
-    per_node: Optional[int]
-    algorithm: str
-    time_s: float
-    algorithm_bandwidth_bytes_per_s: Optional[float]
-
-
-register_document("graphs.systems.list", 1, SystemsListDoc)
-register_document("graphs.systems.show", 1, SystemShowDoc)
-register_document("graphs.systems.collective", 1, CollectiveDoc)
+declare_documents("graphs_distributed.documents")      # its JSON document models (pydantic) load on first use
 
 app = typer.Typer(name="systems", no_args_is_help=True,
                   help="Multi-GPU systems (DGX H100, HGX A100 ...) and collective times.")

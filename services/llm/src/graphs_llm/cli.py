@@ -11,17 +11,24 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.markup import escape
 
 from graphs.cli_options import (BatchOpt, CalibrationOpt, Format, FormatOpt, HardwareOpt, KernelsOpt, ModelArg,
                                 OutputOpt, check_format)
 from graphs.errors import GraphsError
 from graphs.fmt import fmt_si
 from graphs.documents import render
-from graphs_llm import documents as _documents  # noqa: F401  (registers graphs.serve, graphs.train ...)
+from graphs.documents import declare_documents
+
+declare_documents("graphs_llm.documents")      # its JSON document models (pydantic) load on first use
 
 serving_app = typer.Typer(name="serving", no_args_is_help=True,
                           help="LLM serving: request-level simulation of one replica.")
+
+
+def escape(text: str) -> str:
+    """rich.markup.escape, imported when a table is drawn (not at start-up)."""
+    from rich.markup import escape as _escape
+    return _escape(text)
 
 
 def _write(text: str, output: Optional[Path]) -> None:

@@ -10,7 +10,9 @@ import typer
 
 from graphs.cli_options import Format, FormatOpt, OutputOpt, check_format
 from graphs.errors import GraphsError
-from graphs_sweep import documents as _documents  # noqa: F401  (registers graphs.sweep, graphs.plan)
+from graphs.documents import declare_documents
+
+declare_documents("graphs_sweep.documents")      # its JSON document models (pydantic) load on first use
 
 
 def _ray_opt() -> Any:

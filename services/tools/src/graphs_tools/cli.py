@@ -7,36 +7,10 @@ from typing import Any, Optional
 import typer
 
 from graphs.cli_options import Format, FormatOpt, OutputOpt, check_format
-from graphs.documents import Payload, register_document, render
+from graphs.documents import declare_documents, render
 
 
-class ToolsListDoc(Payload):
-    """`graphs tools list -f json`: every installed tool adapter and whether its tool can run here."""
-
-    tools: list[dict[str, Any]]
-
-
-class ToolsDoctorDoc(Payload):
-    """`graphs tools doctor NAME -f json`: one tool's diagnosis (status, failure class, reason, fix)."""
-
-    tool: str
-    status: str
-    ok: bool
-    reason: str
-    fix: Optional[str]
-    failure_class: Optional[str]
-
-
-class ToolsInstallDoc(Payload):
-    """`graphs tools install -f json`: one report per tool installed into its own environment."""
-
-    tools_home: str
-    installs: list[dict[str, Any]]
-
-
-register_document("graphs.tools.list", 1, ToolsListDoc)
-register_document("graphs.tools.doctor", 1, ToolsDoctorDoc)
-register_document("graphs.tools.install", 1, ToolsInstallDoc)
+declare_documents("graphs_tools.documents")      # its JSON document models (pydantic) load on first use
 
 app = typer.Typer(name="tools", no_args_is_help=True,
                   help="Third-party tool adapters (GenZ, llm-analysis, SCALE-Sim, Timeloop, ASTRA-sim, VIDUR, NeuSight, "
