@@ -103,7 +103,10 @@ def test_systems_show_and_collective_are_machine_readable():
     r = run_cli("systems", "collective", "dgx-h100", "-c", "all_reduce", "--size", "1GiB", "-f", "json")
     assert r.exit_code == 0, r.stderr
     d = json.loads(r.stdout)
-    assert d["schema"].startswith("graphs.") and d["schema_version"] >= 1
+    assert d["schema"] == "graphs.systems.collective" and d["schema_version"] >= 1
+    assert d["algorithm"] == "auto" and d["chosen_algorithm"] == "ring"        # what auto picked, not "auto"
+    small = json.loads(run_cli("systems", "collective", "dgx-h100", "--size", "1KiB", "-f", "json").stdout)
+    assert small["chosen_algorithm"] == "tree" and small["time_s"] < d["time_s"]
 
 
 HUMAN_NUMBER = re.compile(r"^-?\d+(\.\d+)?\s*[kKMGTP](i?B)?$|^\d+(\.\d+)?\s*(ms|us|µs|s|W|J)$")

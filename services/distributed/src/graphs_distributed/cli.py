@@ -103,16 +103,35 @@ def systems_collective(
     nb = parse_size(size)
     cm = CollectiveModel.for_system(s, algorithm)
     t = cm.time(collective, nb, gpus, per_node)
+    chosen = algorithm if algorithm != "auto" else _chosen_algorithm(s, collective, nb, gpus, per_node, t)
     row = {"system": s.id, "collective": collective, "bytes": nb, "gpus": gpus, "per_node": per_node,
-           "algorithm": algorithm, "time_s": t, "algorithm_bandwidth_bytes_per_s": nb / t if t else None}
+           "algorithm": algorithm, "chosen_algorithm": chosen, "time_s": t,
+           "algorithm_bandwidth_bytes_per_s": nb / t if t else None}
     if fmt is Format.json:
         write_output(render("graphs.systems.collective", row), output)
     elif fmt in (Format.csv, Format.markdown):
         from graphs.report import markdown_table, rows_csv
         write_output((rows_csv if fmt is Format.csv else markdown_table)(list(row), [list(row.values())]), output)
     else:
+        how = f"{chosen}, " if chosen else ""
         write_output(f"{collective} of {fmt_si(nb, 'B')} over {gpus} GPU(s) on {s.id}: {fmt_si(t, 's')} "
-                     f"(algorithm bandwidth {fmt_si(nb / t if t else 0, 'B/s')})", output)
+                     f"({how}algorithm bandwidth {fmt_si(nb / t if t else 0, 'B/s')})", output)
+
+
+def _chosen_algorithm(system: Any, collective: str, nbytes: float, gpus: int, per_node: Optional[int],
+                      t_auto: float) -> Optional[str]:
+    """The algorithm ``auto`` picked: the one whose time is auto's (None when the levels of a two-level
+    collective picked different ones)."""
+    from graphs_distributed.collectives import ALGORITHMS, CollectiveModel
+    for a in ALGORITHMS:
+        if a == "auto":
+            continue
+        try:
+            if CollectiveModel.for_system(system, a).time(collective, nbytes, gpus, per_node) == t_auto:
+                return a
+        except GraphsError:          # not available on this system's links
+            continue
+    return None
 
 
 def parse_size(text: str) -> float:

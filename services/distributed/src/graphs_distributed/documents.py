@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from pydantic import Field
+
 from graphs.documents import Payload, register_document
 
 
@@ -28,6 +30,8 @@ class CollectiveDoc(Payload):
     gpus: int
     per_node: Optional[int]
     algorithm: str
+    chosen_algorithm: Optional[str] = Field(None, description="what `auto` picked (ring, tree, in_network); "
+                                            "null when the levels of a two-level collective picked different ones")
     time_s: float
     algorithm_bandwidth_bytes_per_s: Optional[float]
 
