@@ -12,7 +12,6 @@ import json
 import os
 import re
 import select
-import shutil
 import subprocess
 import sys
 import textwrap
