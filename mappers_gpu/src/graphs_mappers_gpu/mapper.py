@@ -132,6 +132,14 @@ class GPUMapper(Mapper):
     def confidence(self, kernel: Kernel) -> ConfidenceLevel:
         return ConfidenceLevel.THEORETICAL  # spec + family prior; no calibration of this device
 
+    def _single_kind(self, curves: dict, key: str, curve: Any) -> str | None:
+        """:func:`_single_kind` of this engine's calibration, memoized per class key (it compares curves)."""
+        memo = self.derived()
+        mk = ("single_kind", key)
+        if mk not in memo:
+            memo[mk] = _single_kind(curves, key, curve)
+        return memo[mk]
+
     def calibrated_efficiency(self, kernel: Kernel, t: KernelTiming) -> tuple[float, float, float, ConfidenceLevel] | None:
         """(ratio median, low, high, confidence) from this device's calibration, if a curve covers the kernel."""
         curves = self.calibration.curves if self.calibration is not None else None
@@ -140,7 +148,7 @@ class GPUMapper(Mapper):
         keys = curve_keys(kernel, t.unit.precision)
         for key in keys:
             curve = curves.get(key)
-            if curve is not None and key != keys[0] and _single_kind(curves, key, curve) not in (None, kernel.kind):
+            if curve is not None and key != keys[0] and self._single_kind(curves, key, curve) not in (None, kernel.kind):
                 continue        # a "class" curve fitted on one other kind (gelu) says nothing about this kind (relu)
             level = curve.confidence(t.seconds) if curve is not None else None
             if curve is not None and level is not None:
