@@ -78,10 +78,18 @@ class PowerCoefficients:
         c = getattr(self, unit)
         return 0.0 if c is None else float(getattr(c, end))
 
+    @functools.cached_property
+    def _dynamic(self) -> dict[str, tuple[float, float, float, float]]:
+        """end -> (matrix, vector, memory, link) watts, read once (the coefficients are frozen)."""
+        return {end: tuple(self._get(u, end) for u in ("matrix", "vector", "memory", "link"))  # type: ignore[misc]
+                for end in ("value", "low", "high")}
+
     def dynamic_energy(self, act: Activity, end: str = "value") -> tuple[float, float]:
         """(compute energy, other energy) in joules for ``act`` at full clock (``end``: value/low/high)."""
-        comp = self._get("matrix", end) * act.matrix_s + self._get("vector", end) * act.vector_s
-        other = self._get("memory", end) * act.memory_s + self._get("link", end) * act.link_s
+        w = self._dynamic.get(end)
+        m, v, me, ln = w if w is not None else (self._get(u, end) for u in ("matrix", "vector", "memory", "link"))
+        comp = m * act.matrix_s + v * act.vector_s
+        other = me * act.memory_s + ln * act.link_s
         return comp, other
 
     def summary(self) -> dict[str, Any]:

@@ -118,12 +118,23 @@ class GPUMapper(Mapper):
         return Rate(m.bandwidth, m.level)
 
     def kernel_overhead(self, kernel: Kernel) -> float:
-        """Per-kernel launch cost added to GPU time: the spec's, else the family's derived value."""
-        return self.spec.overhead("kernel_launch", float(self.priors.overheads.get("kernel_launch_s", 0.0)))
+        """Per-kernel launch cost added to GPU time: the spec's, else the family's derived value (the same
+        for every kernel: kept in the per-state memo)."""
+        memo = self.derived()
+        v = memo.get("kernel_launch")
+        if v is None:
+            v = memo["kernel_launch"] = self.spec.overhead("kernel_launch",
+                                                           float(self.priors.overheads.get("kernel_launch_s", 0.0)))
+        return v
 
     def dispatch_floor(self) -> float:
         """Host-bound minimum time of one eager elementwise op, seconds (other kinds scale it)."""
-        return self.spec.overhead("op_dispatch", float(self.priors.overheads.get("op_dispatch_s", 0.0)))
+        memo = self.derived()
+        v = memo.get("op_dispatch")
+        if v is None:
+            v = memo["op_dispatch"] = self.spec.overhead("op_dispatch",
+                                                         float(self.priors.overheads.get("op_dispatch_s", 0.0)))
+        return v
 
     def prior(self, kernel: Kernel) -> EfficiencyPrior:
         unit = self.unit(kernel, self.precision_of(kernel))
@@ -223,7 +234,11 @@ class GPUMapper(Mapper):
         precision = self.precision_of(kernel)
         t = self.timing(kernel, streamed, precision)
         cal = self.calibrated_efficiency(kernel, t)
-        prior = self.priors.prior(group_key(kernel, t.unit.name), self.device.power_class)
+        memo = self.derived()     # per engine state: the prior of a (category, unit), the overheads
+        pk = ("prior", kernel.category, t.unit.name)
+        prior = memo.get(pk)
+        if prior is None:
+            prior = memo[pk] = self.priors.prior(group_key(kernel, t.unit.name), self.device.power_class)
         if cal is not None:
             r_med, r_low, r_high, level = cal
             r_med, r_low, r_high = guard_calibration(r_med, r_low, r_high, prior)
@@ -236,7 +251,9 @@ class GPUMapper(Mapper):
         # a calibration never overrides physics: the GPU time is at least the model's roofline of the unit and level
         t_floor = max(kernel.flops / t.unit.peak if t.unit.peak and kernel.flops else 0.0,
                       kernel.bytes / t.memory.bandwidth if t.memory.bandwidth else 0.0)
-        r_med, r_low, r_high = (max(r, t_floor / t.seconds) if t.seconds > 0 else r for r in (r_med, r_low, r_high))
+        if t.seconds > 0:
+            q = t_floor / t.seconds
+            r_med, r_low, r_high = max(r_med, q), max(r_low, q), max(r_high, q)
         unit = f"{t.unit.name}:{t.unit.precision}" + (f" {t.tiling.tile} x{t.tiling.waves}w" if t.tiling else "")
         if runtime == "graph":
             # back to back (CUDA graphs): GPU time only, no launch cost or host floor; an uncalibrated
@@ -249,7 +266,11 @@ class GPUMapper(Mapper):
                                   high_s=hi_s, bound=t.bound if t.seconds * r_med >= floor else "overhead",
                                   confidence=level, unit=unit, energy_j=energy, **ph)
         floor = self.dispatch_floor()
-        f_med, f_low, f_high = self.priors.dispatch_scale(kernel)
+        dk = ("dispatch", kernel.category, kernel.kind)      # dispatch_scale reads these two only
+        scale = memo.get(dk)
+        if scale is None:
+            scale = memo[dk] = self.priors.dispatch_scale(kernel)
+        f_med, f_low, f_high = scale
         value = max(floor * f_med, launch + t.seconds * r_med)
         low = max(floor * f_low, launch + t.seconds * r_low)
         high = max(floor * f_high, launch + t.seconds * r_high)
