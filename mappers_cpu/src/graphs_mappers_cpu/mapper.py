@@ -129,6 +129,15 @@ class CPUMapper(Mapper):
 
     # --- rates --------------------------------------------------------------------------------
     def compute_rate(self, kernel: Kernel, precision: str) -> Rate:
+        # depends on the kernel only through whether it is a matrix kernel: kept per engine state
+        memo = self.derived()
+        key = ("rate", kernel.category.is_matrix, precision)
+        r = memo.get(key)
+        if r is None:
+            r = memo[key] = self._compute_rate(kernel, precision)
+        return r
+
+    def _compute_rate(self, kernel: Kernel, precision: str) -> Rate:
         if not self.spec.compute:
             raise GraphsError(f"hardware {self.spec.id!r}: CPU clock unknown, so no peak FLOP/s "
                               "(set GRAPHS_CPU_FREQ_GHZ to the sustained all-core clock)")
