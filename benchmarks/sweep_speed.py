@@ -15,7 +15,8 @@ process, after tracing (each batch traced once before the timer starts):
   approaches as devices per analysis grow.
 
 Rates are per core (one process, one thread). Target (issue 17): >= 1,000 (device, batch, precision)
-estimates per second per core for a ResNet-50-sized graph once traced.
+estimates per second per core for a ResNet-50-sized graph once traced — not met: measured 2026-12-02
+(2 shared CPUs, load 1.3-1.6) 661-728/s through the sweep engine, 604-657/s compose only (docs/sweep.md).
 
 Part 2 — `graphs sweep` on the local process pool with 1 and 2 workers on a larger sweep (fresh
 output each time; worker start-up included, traces from the disk cache): points/s and parallel

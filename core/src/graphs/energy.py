@@ -221,16 +221,21 @@ def _power_model_energy(mapper: Any, coeffs: Any, kernels: Sequence[Any], parts:
     from graphs.power import Activity, average_power, kernel_activity
     from graphs.results import ConfidenceLevel
     per_kernel: list[float | None] = []
-    total = Activity()
+    mat = vec = mem = link = 0.0          # the sum of each kernel's Activity (x its count), unit by unit
     bound = 0.0
+    static = coeffs.static.value
     for i, (k, p) in enumerate(zip(kernels, parts)):
         n = counts[i] if counts is not None else 1
         a = kernel_activity(mapper, k)
-        total = total + (a.scaled(n) if n != 1 else a)
+        if n != 1:
+            mat, vec, mem, link = mat + a.matrix_s * n, vec + a.vector_s * n, mem + a.memory_s * n, link + a.link_s * n
+        else:
+            mat, vec, mem, link = mat + a.matrix_s, vec + a.vector_s, mem + a.memory_s, link + a.link_s
         comp, other = coeffs.dynamic_energy(a)
-        per_kernel.append(coeffs.static.value * p.time_s + comp + other)
+        per_kernel.append(static * p.time_s + comp + other)
         if getattr(p, "bound", "") == "compute":
             bound += p.time_s * n
+    total = Activity(mat, vec, mem, link)
     est = average_power(coeffs, total, total_s, compute_bound_s=bound)
     levels = [ConfidenceLevel[coeffs.confidence]] + [p.confidence for p in parts]
     conf = min(levels, key=lambda c: c.value) if levels else ConfidenceLevel.THEORETICAL

@@ -140,6 +140,27 @@ class Mapper(abc.ABC):
             except ValidationError as e:
                 raise SpecError(f"{spec.id}: family_params.{first_error(e)}") from None
 
+    # --- derived values, computed once per engine ----------------------------------------------
+    #: Attributes an engine's answers derive from. Replacing any of them (tests and scripts do:
+    #: ``mapper.priors = ...``) empties the :meth:`derived` memo; the objects themselves are immutable
+    #: (frozen dataclasses, frozen pydantic models, tables nobody edits in place).
+    STATE_ATTRS: ClassVar[frozenset[str]] = frozenset({"spec", "calibration", "params", "priors", "options", "device"})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.STATE_ATTRS:
+            self.__dict__.pop("_derived", None)
+        object.__setattr__(self, name, value)
+
+    def derived(self) -> dict[Any, Any]:
+        """A per-engine dict for values that are pure functions of the engine's state (:data:`STATE_ATTRS`)
+        and of what the key names — e.g. the unit a GPU picks for a (category, precision), or a kernel
+        estimate keyed by the kernel's shape. Setting any state attribute drops it (``__setattr__``),
+        so a memo never outlives the state it was computed from."""
+        memo = self.__dict__.get("_derived")
+        if memo is None:
+            memo = self.__dict__["_derived"] = {}
+        return memo
+
     # --- what every family must provide --------------------------------------------------------
     @abc.abstractmethod
     def prior(self, kernel: Kernel) -> EfficiencyPrior:
@@ -264,10 +285,7 @@ class Mapper(abc.ABC):
 
     def physical_floor(self, kernel: Kernel, precision: str) -> float:
         """The least time physics allows: max(FLOPs / peak, bytes / bandwidth); estimates never go below."""
-        ph = self.physics(kernel, precision)
-        t_c = kernel.flops / ph["peak_flops"] if ph["peak_flops"] and kernel.flops else 0.0
-        t_m = kernel.bytes / ph["level_bandwidth"] if ph["level_bandwidth"] else 0.0
-        return max(t_c, t_m)
+        return _floor_of(kernel, self.physics(kernel, precision))
 
     def roofline_estimate(self, kernel: Kernel) -> KernelEstimate:
         """The ``roofline`` runtime: the physical floor at the spec's peaks (:meth:`physics`), no efficiency,
@@ -300,7 +318,9 @@ class Mapper(abc.ABC):
             med, lo, hi, level = prior.median, prior.low, prior.high, self.confidence(kernel)
             over = self.kernel_overhead(kernel)
         ph = self.physics(kernel, precision)
-        floor = self.physical_floor(kernel, precision)
+        # the floor from the physics just computed, unless the family defines its own floor
+        floor = (_floor_of(kernel, ph) if type(self).physical_floor is Mapper.physical_floor
+                 else self.physical_floor(kernel, precision))
         if runtime == "graph":      # back to back: no host gaps, never below the physical floor
             g = self.graph_kernel_overhead(kernel)
             value, low, high = (max(floor, t_roof * r) + g for r in (med, lo, hi))
@@ -347,6 +367,13 @@ class Mapper(abc.ABC):
     @classmethod
     def can_transfer(cls) -> bool:
         return cls.transfer_calibration.__func__ is not Mapper.transfer_calibration.__func__  # type: ignore[attr-defined]
+
+
+def _floor_of(kernel: Kernel, ph: Mapping[str, Any]) -> float:
+    """max(FLOPs / peak, bytes / bandwidth) from :meth:`Mapper.physics`' answer."""
+    t_c = kernel.flops / ph["peak_flops"] if ph["peak_flops"] and kernel.flops else 0.0
+    t_m = kernel.bytes / ph["level_bandwidth"] if ph["level_bandwidth"] else 0.0
+    return max(t_c, t_m)
 
 
 def guard_calibration(med: float, lo: float, hi: float, prior: EfficiencyPrior | None) -> tuple[float, float, float]:

@@ -28,6 +28,7 @@ docs/energy.md). This module is arithmetic only.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -77,10 +78,18 @@ class PowerCoefficients:
         c = getattr(self, unit)
         return 0.0 if c is None else float(getattr(c, end))
 
+    @functools.cached_property
+    def _dynamic(self) -> dict[str, tuple[float, float, float, float]]:
+        """end -> (matrix, vector, memory, link) watts, read once (the coefficients are frozen)."""
+        return {end: tuple(self._get(u, end) for u in ("matrix", "vector", "memory", "link"))  # type: ignore[misc]
+                for end in ("value", "low", "high")}
+
     def dynamic_energy(self, act: Activity, end: str = "value") -> tuple[float, float]:
         """(compute energy, other energy) in joules for ``act`` at full clock (``end``: value/low/high)."""
-        comp = self._get("matrix", end) * act.matrix_s + self._get("vector", end) * act.vector_s
-        other = self._get("memory", end) * act.memory_s + self._get("link", end) * act.link_s
+        w = self._dynamic.get(end)
+        m, v, me, ln = w if w is not None else (self._get(u, end) for u in ("matrix", "vector", "memory", "link"))
+        comp = m * act.matrix_s + v * act.vector_s
+        other = me * act.memory_s + ln * act.link_s
         return comp, other
 
     def summary(self) -> dict[str, Any]:
@@ -174,15 +183,28 @@ def kernel_activity(mapper: Any, kernel: Any, streamed: bool = False) -> Activit
     mem = 0.0
     if kernel.bytes:
         level = str(mapper.memory_rate(kernel).unit)
-        main = spec.main_memory.name
-        if streamed or level in (main, "hbm", "dram") or level not in {m.name for m in spec.memory}:
+        main, names = _memory_levels(mapper)
+        if streamed or level in (main, "hbm", "dram") or level not in names:
             mem = kernel.bytes / spec.memory_bandwidth
     return Activity(matrix_s=comp if matrix else 0.0, vector_s=0.0 if matrix else comp, memory_s=mem)
+
+
+def _memory_levels(mapper: Any) -> tuple[str, frozenset[str]]:
+    """(main memory's name, every level's name) of the engine's spec, kept in the engine's
+    ``derived()`` memo when it has one (a core Mapper: dropped when its spec is replaced)."""
+    derived = getattr(mapper, "derived", None)
+    memo = derived() if callable(derived) else {}
+    got = memo.get("power.memory_levels")
+    if got is None:
+        spec = mapper.spec
+        got = memo["power.memory_levels"] = (spec.main_memory.name, frozenset(m.name for m in spec.memory))
+    return got
 
 
 _VECTOR_NAMES = ("cuda_core", "simd", "vector", "avx", "neon", "sve", "scalar", "vpu", "shader", "stream_processor")
 
 
+@functools.lru_cache(maxsize=1024)
 def _vector_unit(name: str) -> bool:
     n = name.lower()
     return any(v in n for v in _VECTOR_NAMES)

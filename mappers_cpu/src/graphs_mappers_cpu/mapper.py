@@ -64,6 +64,9 @@ class CPUMapper(Mapper):
     default_fusion: ClassVar[str] = "none"
     estimator_name: ClassVar[str] = "cpu-roofline×measured-prior"
 
+    #: the thread count shapes rates and bandwidths: part of the state :meth:`Mapper.derived` memos hang on
+    STATE_ATTRS = Mapper.STATE_ATTRS | {"threads", "cores"}
+
     def __init__(self, spec: HardwareSpec, calibration=None, threads: int | None = None,
                  priors: _priors.PriorSet | None = None) -> None:
         super().__init__(spec, calibration)
@@ -126,6 +129,15 @@ class CPUMapper(Mapper):
 
     # --- rates --------------------------------------------------------------------------------
     def compute_rate(self, kernel: Kernel, precision: str) -> Rate:
+        # depends on the kernel only through whether it is a matrix kernel: kept per engine state
+        memo = self.derived()
+        key = ("rate", kernel.category.is_matrix, precision)
+        r = memo.get(key)
+        if r is None:
+            r = memo[key] = self._compute_rate(kernel, precision)
+        return r
+
+    def _compute_rate(self, kernel: Kernel, precision: str) -> Rate:
         if not self.spec.compute:
             raise GraphsError(f"hardware {self.spec.id!r}: CPU clock unknown, so no peak FLOP/s "
                               "(set GRAPHS_CPU_FREQ_GHZ to the sustained all-core clock)")
@@ -163,10 +175,15 @@ class CPUMapper(Mapper):
         level = self._level_for(working_set)
         if curve is None:
             return level
-        t_all = curve.threads_all
-        frac = 0.0 if t_all <= 1 else (min(self.threads, t_all) - 1) / (t_all - 1)
-        xs = [math.log(pt.footprint_bytes) for pt in curve.points]
-        ys = [math.log(pt.bytes_per_s_1 + frac * (pt.bytes_per_s_all - pt.bytes_per_s_1)) for pt in curve.points]
+        memo = self.derived()          # the curve's points at this thread count (per engine state, threads included)
+        pts = memo.get("bandwidth_curve")
+        if pts is None:
+            t_all = curve.threads_all
+            frac = 0.0 if t_all <= 1 else (min(self.threads, t_all) - 1) / (t_all - 1)
+            xs = [math.log(pt.footprint_bytes) for pt in curve.points]
+            ys = [math.log(pt.bytes_per_s_1 + frac * (pt.bytes_per_s_all - pt.bytes_per_s_1)) for pt in curve.points]
+            pts = memo["bandwidth_curve"] = (xs, ys)
+        xs, ys = pts
         x = math.log(max(working_set, 1.0))
         if x <= xs[0]:
             y = ys[0]

@@ -77,7 +77,7 @@ def gemm_aligned(kernel: Kernel) -> bool:
     if g is None or not kernel.category.is_matrix:
         return True
     elem = DTYPE_BITS.get(kernel.dtype, 32) / 8
-    return all((d * elem) % ALIGN_BYTES == 0 for d in (g.m, g.n, g.k))
+    return (g.m * elem) % ALIGN_BYTES == 0 and (g.n * elem) % ALIGN_BYTES == 0 and (g.k * elem) % ALIGN_BYTES == 0
 
 
 def curve_keys(kernel: Kernel, unit_precision: str) -> tuple[str, str]:

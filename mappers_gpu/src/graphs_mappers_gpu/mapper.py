@@ -43,7 +43,7 @@ from graphs_mappers_gpu.params import GPUParams
 from graphs_mappers_gpu.priors import PriorTable, group_key, load_priors
 from graphs_mappers_gpu.timing import KernelTiming, kernel_timing
 from graphs_mappers_gpu.memory import memory_rate
-from graphs_mappers_gpu.units import select_unit
+from graphs_mappers_gpu.units import Unit, _thin, select_unit
 
 # Shortest GPU time of a kernel in the ``graph`` runtime when no calibration curve covers it (a prior
 # scales a near-zero modelled time to near zero): 3 µs, the median kernel time of VIDUR's
@@ -89,14 +89,28 @@ class GPUMapper(Mapper):
         return self._notes
 
     # --- the model ---------------------------------------------------------------------------
-    def timing(self, kernel: Kernel, streamed: bool = False) -> KernelTiming:
+    def timing(self, kernel: Kernel, streamed: bool = False, precision: str | None = None) -> KernelTiming:
         """Modelled time before prior and overheads (unit, level, tiling included); ``streamed``: the
         kernel's operands come from HBM, never from L2 (weights and KV cache of one serving iteration)."""
         device = self._streaming_device if streamed else self.device
-        return kernel_timing(kernel, self.precision_of(kernel), device, self.options, self._tilings)
+        precision = precision or self.precision_of(kernel)
+        return kernel_timing(kernel, precision, device, self.options, self._tilings,
+                             unit=self.unit(kernel, precision))
+
+    def unit(self, kernel: Kernel, precision: str) -> Unit:
+        """:func:`select_unit` for ``kernel`` on this device, memoized: the choice depends on the kernel only
+        through its category, whether it has matrix FLOPs and whether its GEMM is too thin for MMA, and
+        on the device and options (the memo is per engine state, see :meth:`Mapper.derived`; the
+        streaming device shares the device's peaks)."""
+        key = ("unit", kernel.category, bool(kernel.matrix_flops), _thin(kernel), precision)
+        memo = self.derived()
+        u = memo.get(key)
+        if u is None:
+            u = memo[key] = select_unit(kernel, precision, self.device, self.options)
+        return u
 
     def compute_rate(self, kernel: Kernel, precision: str) -> Rate:
-        u = select_unit(kernel, precision, self.device, self.options)
+        u = self.unit(kernel, precision)
         return Rate(u.peak, u.name)
 
     def memory_rate(self, kernel: Kernel) -> Rate:
@@ -104,19 +118,38 @@ class GPUMapper(Mapper):
         return Rate(m.bandwidth, m.level)
 
     def kernel_overhead(self, kernel: Kernel) -> float:
-        """Per-kernel launch cost added to GPU time: the spec's, else the family's derived value."""
-        return self.spec.overhead("kernel_launch", float(self.priors.overheads.get("kernel_launch_s", 0.0)))
+        """Per-kernel launch cost added to GPU time: the spec's, else the family's derived value (the same
+        for every kernel: kept in the per-state memo)."""
+        memo = self.derived()
+        v = memo.get("kernel_launch")
+        if v is None:
+            v = memo["kernel_launch"] = self.spec.overhead("kernel_launch",
+                                                           float(self.priors.overheads.get("kernel_launch_s", 0.0)))
+        return v
 
     def dispatch_floor(self) -> float:
         """Host-bound minimum time of one eager elementwise op, seconds (other kinds scale it)."""
-        return self.spec.overhead("op_dispatch", float(self.priors.overheads.get("op_dispatch_s", 0.0)))
+        memo = self.derived()
+        v = memo.get("op_dispatch")
+        if v is None:
+            v = memo["op_dispatch"] = self.spec.overhead("op_dispatch",
+                                                         float(self.priors.overheads.get("op_dispatch_s", 0.0)))
+        return v
 
     def prior(self, kernel: Kernel) -> EfficiencyPrior:
-        unit = select_unit(kernel, self.precision_of(kernel), self.device, self.options)
+        unit = self.unit(kernel, self.precision_of(kernel))
         return self.priors.prior(group_key(kernel, unit.name), self.device.power_class)
 
     def confidence(self, kernel: Kernel) -> ConfidenceLevel:
         return ConfidenceLevel.THEORETICAL  # spec + family prior; no calibration of this device
+
+    def _single_kind(self, curves: dict, key: str, curve: Any) -> str | None:
+        """:func:`_single_kind` of this engine's calibration, memoized per class key (it compares curves)."""
+        memo = self.derived()
+        mk = ("single_kind", key)
+        if mk not in memo:
+            memo[mk] = _single_kind(curves, key, curve)
+        return memo[mk]
 
     def calibrated_efficiency(self, kernel: Kernel, t: KernelTiming) -> tuple[float, float, float, ConfidenceLevel] | None:
         """(ratio median, low, high, confidence) from this device's calibration, if a curve covers the kernel."""
@@ -126,7 +159,7 @@ class GPUMapper(Mapper):
         keys = curve_keys(kernel, t.unit.precision)
         for key in keys:
             curve = curves.get(key)
-            if curve is not None and key != keys[0] and _single_kind(curves, key, curve) not in (None, kernel.kind):
+            if curve is not None and key != keys[0] and self._single_kind(curves, key, curve) not in (None, kernel.kind):
                 continue        # a "class" curve fitted on one other kind (gelu) says nothing about this kind (relu)
             level = curve.confidence(t.seconds) if curve is not None else None
             if curve is not None and level is not None:
@@ -143,14 +176,19 @@ class GPUMapper(Mapper):
     def estimate_kernel(self, kernel: Kernel, *, runtime: Runtime = "eager", streamed: bool = False) -> KernelEstimate:
         est = self._estimate_kernel(kernel, runtime, streamed)
         bits = DTYPE_BITS.get(kernel.dtype, 32)
+        if runtime != "roofline" and kernel.dtype == "float32":
+            self._remember_fp32(kernel, 1.0, runtime, streamed, est)
         if runtime != "roofline" and bits < 32 and kernel.dtype in FLOAT_DTYPES:
             # physics: the same kernel at a narrower float type moves fewer bytes on units at least as fast,
             # so it is not slower than at fp32; a curve fitted on other kernels of its class (gelu for every
             # elementwise op) or on other data (one GPU's fp16 GEMMs against a transferred fp32 prior) must
             # not say otherwise — the result says where the cap applied
             f = 32 / bits
-            k32 = replace(kernel, dtype="float32", bytes_read=kernel.bytes_read * f, bytes_written=kernel.bytes_written * f)
-            ref = self._estimate_kernel(k32, runtime, streamed)
+            ref = self._remember_fp32(kernel, f, runtime, streamed)
+            if ref is None:
+                k32 = replace(kernel, dtype="float32", bytes_read=kernel.bytes_read * f,
+                              bytes_written=kernel.bytes_written * f)
+                ref = self._remember_fp32(kernel, f, runtime, streamed, self._estimate_kernel(k32, runtime, streamed))
             # measured data for this kernel at its own type stands against a less founded fp32 estimate
             if est.time_s > ref.time_s and ref.confidence >= est.confidence:
                 est = replace(est, time_s=ref.time_s, low_s=min(est.low_s, ref.low_s), high_s=max(est.high_s, ref.time_s),
@@ -160,13 +198,47 @@ class GPUMapper(Mapper):
                                                    f"the {ref.confidence.name.lower()} fp32 estimate)")
         return est
 
+    #: fp32 estimates remembered per engine state (:meth:`_remember_fp32`) before the memo is emptied
+    FP32_MEMO_SIZE = 20_000
+
+    def _remember_fp32(self, kernel: Kernel, f: float, runtime: str, streamed: bool,
+                       est: KernelEstimate | None = None) -> KernelEstimate | None:
+        """The estimate of ``kernel`` as a float32 kernel (bytes x ``f``), remembered in :meth:`derived`:
+        a narrower-float kernel's fp32 reference (the cap in :meth:`estimate_kernel`) is the estimate of
+        the same shape at fp32 — which the fp32 run of the same model, or the fp16/bf16 twin, already
+        made. Keyed by every shape field :meth:`_estimate_kernel` reads (this engine is ``shape_only``;
+        the key is the one graphs.estimate.Analysis.distinct_kernels uses, dtype float32). Only
+        time, interval and confidence of a remembered estimate are used (its name is the first
+        kernel's). With ``est``: store it; without: look it up (None when not there or the kernel's
+        attributes are unhashable)."""
+        attrs = kernel.attrs
+        try:
+            a = tuple(sorted(attrs.items())) if attrs else ()
+            key = ("fp32", kernel.kind, kernel.category, kernel.flops, kernel.matrix_flops, kernel.bytes_read * f,
+                   kernel.bytes_written * f, kernel.gemm, a, runtime, streamed)
+            hash(key)
+        except TypeError:
+            return est
+        memo = self.derived()
+        if est is None:
+            return memo.get(key)
+        if len(memo) > self.FP32_MEMO_SIZE:
+            memo.clear()
+        memo[key] = est
+        return est
+
     def _estimate_kernel(self, kernel: Kernel, runtime: Runtime, streamed: bool) -> KernelEstimate:
         check_runtime(runtime)
         if runtime == "roofline":
             return self.roofline_estimate(kernel)
-        t = self.timing(kernel, streamed)
+        precision = self.precision_of(kernel)
+        t = self.timing(kernel, streamed, precision)
         cal = self.calibrated_efficiency(kernel, t)
-        prior = self.priors.prior(group_key(kernel, t.unit.name), self.device.power_class)
+        memo = self.derived()     # per engine state: the prior of a (category, unit), the overheads
+        pk = ("prior", kernel.category, t.unit.name)
+        prior = memo.get(pk)
+        if prior is None:
+            prior = memo[pk] = self.priors.prior(group_key(kernel, t.unit.name), self.device.power_class)
         if cal is not None:
             r_med, r_low, r_high, level = cal
             r_med, r_low, r_high = guard_calibration(r_med, r_low, r_high, prior)
@@ -175,11 +247,13 @@ class GPUMapper(Mapper):
             r_med, r_low, r_high, level = prior.median, prior.low, prior.high, self.confidence(kernel)
             launch = self.kernel_overhead(kernel)
         ph = {"peak_flops": t.unit.peak or None, "level": t.memory.level, "level_bandwidth": t.memory.bandwidth or None,
-              "precision": self.precision_of(kernel)}     # the data's precision; `unit` says the units' math
+              "precision": precision}     # the data's precision; `unit` says the units' math
         # a calibration never overrides physics: the GPU time is at least the model's roofline of the unit and level
         t_floor = max(kernel.flops / t.unit.peak if t.unit.peak and kernel.flops else 0.0,
                       kernel.bytes / t.memory.bandwidth if t.memory.bandwidth else 0.0)
-        r_med, r_low, r_high = (max(r, t_floor / t.seconds) if t.seconds > 0 else r for r in (r_med, r_low, r_high))
+        if t.seconds > 0:
+            q = t_floor / t.seconds
+            r_med, r_low, r_high = max(r_med, q), max(r_low, q), max(r_high, q)
         unit = f"{t.unit.name}:{t.unit.precision}" + (f" {t.tiling.tile} x{t.tiling.waves}w" if t.tiling else "")
         if runtime == "graph":
             # back to back (CUDA graphs): GPU time only, no launch cost or host floor; an uncalibrated
@@ -192,7 +266,11 @@ class GPUMapper(Mapper):
                                   high_s=hi_s, bound=t.bound if t.seconds * r_med >= floor else "overhead",
                                   confidence=level, unit=unit, energy_j=energy, **ph)
         floor = self.dispatch_floor()
-        f_med, f_low, f_high = self.priors.dispatch_scale(kernel)
+        dk = ("dispatch", kernel.category, kernel.kind)      # dispatch_scale reads these two only
+        scale = memo.get(dk)
+        if scale is None:
+            scale = memo[dk] = self.priors.dispatch_scale(kernel)
+        f_med, f_low, f_high = scale
         value = max(floor * f_med, launch + t.seconds * r_med)
         low = max(floor * f_low, launch + t.seconds * r_low)
         high = max(floor * f_high, launch + t.seconds * r_high)
@@ -209,7 +287,10 @@ class GPUMapper(Mapper):
         """The device's power model (:mod:`graphs_mappers_gpu.power`): fitted on its own measured power,
         else the family's fractions of TDP; capped at the TDP or ``GRAPHS_GPU_POWER_LIMIT``."""
         from graphs_mappers_gpu.power import coefficients_for
-        return coefficients_for(self.spec, self.options.power_limit_w)
+        memo = self.derived()       # a pure function of the spec and options (and the shipped table)
+        if "power" not in memo:
+            memo["power"] = coefficients_for(self.spec, self.options.power_limit_w)
+        return memo["power"]
 
     # --- calibration (the family protocol core's validation uses) ------------------------------
     FIT_OPTIONS = GPUOptions(tf32_matmul=False, tf32_conv=False)   # the measurements ran without TF32

@@ -42,12 +42,14 @@ def _vector_peak(device: GPUDevice, precision: str) -> float:
 
 
 def kernel_timing(kernel: Kernel, precision: str, device: GPUDevice, options: GPUOptions,
-                  memo: dict | None = None) -> KernelTiming:
+                  memo: dict | None = None, unit: Unit | None = None) -> KernelTiming:
     """Model ``kernel`` at ``precision`` on ``device`` (seconds, bound, unit, level, tiling); ``memo``: a
     dict the caller keeps for one device, holding the tilings already chosen (the same GEMM on the same
     unit at the same peak and element size gets the same tiling: a sweep over precisions or models
-    asks for many GEMMs again)."""
-    unit = select_unit(kernel, precision, device, options)
+    asks for many GEMMs again); ``unit``: ``select_unit(kernel, precision, device, options)`` when the
+    caller already has it."""
+    if unit is None:
+        unit = select_unit(kernel, precision, device, options)
     mem = memory_rate(kernel.bytes, device)
     t_mem = kernel.bytes / mem.bandwidth if mem.bandwidth else 0.0
     g = kernel.gemm

@@ -44,7 +44,10 @@ class Category(str, enum.Enum):
 
     @property
     def is_matrix(self) -> bool:
-        return self in (Category.MATMUL, Category.CONV, Category.ATTENTION, Category.RECURRENT)
+        return self in _MATRIX_CATEGORIES
+
+
+_MATRIX_CATEGORIES = frozenset({Category.MATMUL, Category.CONV, Category.ATTENTION, Category.RECURRENT})
 
 
 @dataclass(frozen=True)
