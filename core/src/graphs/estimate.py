@@ -252,6 +252,9 @@ def compose(a: Analysis, mapper: Mapper, fusion: str = "default", runtime: str |
         total, low, high = capped, low * k, high * k
         metrics["achieved_flops_per_s"] = a.flops / total if total else 0.0
         metrics["power_limited"] = True
+    # low/high sum the same terms as ``total`` in another order, and the power cap scales them apart: at
+    # zero width (roofline) the last bit may fall on either side of the value
+    low, high = min(low, total), max(high, total)
     prov = Provenance(
         estimator=mapper.estimator_name, mapper=mapper.family, hardware=spec.id,
         calibration=mapper.calibration.source if mapper.calibration is not None else "",
