@@ -5,8 +5,8 @@ Names are imported on first use, so importing this package (which collecting plu
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from graphs.lazy import lazy_getattr
+
 
 
 def host_spec(cache_dir=None, force=None):
@@ -15,7 +15,6 @@ def host_spec(cache_dir=None, force=None):
     from graphs_mappers_cpu.plugin import host_spec_dict
 
     return parse_spec(host_spec_dict(cache_dir, force), "host")
-
 
 _EXPORTS = {
     "CPUMapper": ("graphs_mappers_cpu.mapper", "CPUMapper"),
@@ -26,9 +25,4 @@ _EXPORTS = {
 }
 __all__ = sorted([*_EXPORTS, "host_spec"])
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module, attr = _EXPORTS[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

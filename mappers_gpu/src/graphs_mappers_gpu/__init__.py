@@ -6,8 +6,7 @@ Names are imported on first use, so importing this package (which collecting plu
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from graphs.lazy import lazy_getattr
 
 _EXPORTS = {
     "CUDA_CORE": ("graphs_mappers_gpu.device", "CUDA_CORE"),
@@ -30,9 +29,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module, attr = _EXPORTS[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -5,8 +5,7 @@ Names are imported on first use, so importing this package (which collecting plu
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from graphs.lazy import lazy_getattr
 
 _EXPORTS = {
     "ArchConfig": ("graphs_timeloop.arch", "ArchConfig"),
@@ -25,9 +24,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module, attr = _EXPORTS[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
