@@ -16,16 +16,18 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from graphs.results import ConfidenceLevel, EstimationResult
+from graphs_llm.peers import DeviceNumbers, LLMStepPeer
 from graphs_tools import PackageSpec, PythonToolAdapter, ToolOutputError, point_result
 
 PACKAGE = PackageSpec("genz-llm", ("genz-llm==0.0.16",), module="GenZ")
 
 
-class GenZAdapter(PythonToolAdapter):
+class GenZAdapter(LLMStepPeer, PythonToolAdapter):
     name = "genz"
     description = "GenZ (genz-llm): analytical LLM inference model (operators at roofline, collectives, offload)"
     homepage = "https://github.com/abhibambhaniya/GenZ-LLM-Analyzer"
     package = PACKAGE
+    peer_label = "GenZ"
     driver = "genz_driver.py"
 
     compare_facts = {
@@ -38,9 +40,6 @@ class GenZAdapter(PythonToolAdapter):
         "hw_how": "a system dict of peak FLOP/s, memory bandwidth and size, link bandwidth and latency",
         "source": "pypi.org/project/genz-llm; docs/tools/genz.md"}
 
-    def job_document(self, workload: Any) -> dict[str, Any]:
-        return workload.to_dict()
-
     def result_from(self, workload: Any, record: Mapping[str, Any], source: str) -> EstimationResult:
         ms = record.get("latency_ms")
         if not isinstance(ms, (int, float)) or not ms > 0:
@@ -51,25 +50,12 @@ class GenZAdapter(PythonToolAdapter):
         metrics["tool_version"] = record.get("_tool_version")
         note = ("decode: one step of the whole batch (beam 1) = the time between two tokens of a sequence"
                 if phase == "decode" else "prefill of the whole batch")
-        hw = getattr(workload, "hardware", "") or (workload.get("hardware", "") if isinstance(workload, dict) else "")
+        hw = self.workload_hardware(workload)
         return point_result(float(ms), "ms", estimator=self.name, hardware=hw, source=source,
                             notes=(note, "GenZ system_eff = 1 (its default)"), metrics=metrics,
                             confidence=ConfidenceLevel.THEORETICAL)
 
-    # --- what graphs compare asks -----------------------------------------------------------------
-    def compare_scope(self, row: Any, plugins: Any) -> str | None:
-        from graphs_llm.peers import row_scope
-        return row_scope(row, plugins, "GenZ")
-
-    def compare_job(self, row: Any, suite: Any, plugins: Any) -> Any:
-        from graphs_llm.peers import row_job
-        return row_job(row, plugins)
-
-    def hardware_check(self, plugins: Any) -> tuple[bool, str] | None:
-        from graphs_llm.peers import DeviceNumbers
-        gpus = sorted(h for h, e in plugins.hardware.items() if e.family == "gpu")
-        if not gpus:
-            return None
-        d = DeviceNumbers.from_spec(plugins.hardware_entry(gpus[-1]).spec, "fp16", plugins)
-        return True, (f"verified: GenZ's system dict is written from any graphs GPU spec ({gpus[-1]}: "
-                      f"{d.peak_flops / 1e12:.0f} TFLOP/s, {d.hbm_bandwidth / 1e9:.0f} GB/s)")
+    # --- what graphs compare asks (the rest: LLMStepPeer) -------------------------------------------
+    def hardware_evidence(self, hardware: str, numbers: DeviceNumbers) -> str:
+        return (f"GenZ's system dict is written from any graphs GPU spec ({hardware}: "
+                f"{numbers.peak_flops / 1e12:.0f} TFLOP/s, {numbers.hbm_bandwidth / 1e9:.0f} GB/s)")

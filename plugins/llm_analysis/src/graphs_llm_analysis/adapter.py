@@ -16,16 +16,18 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from graphs.results import ConfidenceLevel, EstimationResult
+from graphs_llm.peers import DeviceNumbers, LLMStepPeer
 from graphs_tools import PackageSpec, PythonToolAdapter, ToolOutputError, point_result
 
 PACKAGE = PackageSpec("llm-analysis", ("llm-analysis==0.2.2",), module="llm_analysis")
 
 
-class LLMAnalysisAdapter(PythonToolAdapter):
+class LLMAnalysisAdapter(LLMStepPeer, PythonToolAdapter):
     name = "llm-analysis"
     description = "llm-analysis: analytical latency and memory of LLM training and inference (configs in, roofline out)"
     homepage = "https://github.com/cli99/llm-analysis"
     package = PACKAGE
+    peer_label = "llm-analysis"
     driver = "llm_analysis_driver.py"
 
     compare_facts = {
@@ -38,9 +40,6 @@ class LLMAnalysisAdapter(PythonToolAdapter):
         "hw_how": "a GPU config of memory, HBM and link bandwidth, link latency and peak FLOP/s",
         "source": "pypi.org/project/llm-analysis; docs/tools/llm-analysis.md"}
 
-    def job_document(self, workload: Any) -> dict[str, Any]:
-        return workload.to_dict()
-
     def result_from(self, workload: Any, record: Mapping[str, Any], source: str) -> EstimationResult:
         s = record.get("latency_s")
         if not isinstance(s, (int, float)) or not s > 0:
@@ -51,26 +50,13 @@ class LLMAnalysisAdapter(PythonToolAdapter):
         metrics.update(phase=phase, tool_version=record.get("_tool_version"))
         note = ("decode_latency: one step of the whole batch, KV cache loaded and stored"
                 if phase == "decode" else "prefill_latency of the whole batch")
-        hw = getattr(workload, "hardware", "") or (workload.get("hardware", "") if isinstance(workload, dict) else "")
+        hw = self.workload_hardware(workload)
         return point_result(float(s), "s", estimator=self.name, hardware=hw, source=source,
                             notes=(note, "efficiencies: llm-analysis defaults (flops 1.0, HBM 1.0)",
                                    "MLP FLOPs as a 4h two-matrix MLP (llm-analysis); weights from ffn_embed_dim"),
                             metrics=metrics, confidence=ConfidenceLevel.THEORETICAL)
 
-    # --- what graphs compare asks -----------------------------------------------------------------
-    def compare_scope(self, row: Any, plugins: Any) -> str | None:
-        from graphs_llm.peers import row_scope
-        return row_scope(row, plugins, "llm-analysis")
-
-    def compare_job(self, row: Any, suite: Any, plugins: Any) -> Any:
-        from graphs_llm.peers import row_job
-        return row_job(row, plugins)
-
-    def hardware_check(self, plugins: Any) -> tuple[bool, str] | None:
-        from graphs_llm.peers import DeviceNumbers
-        gpus = sorted(h for h, e in plugins.hardware.items() if e.family == "gpu")
-        if not gpus:
-            return None
-        d = DeviceNumbers.from_spec(plugins.hardware_entry(gpus[-1]).spec, "fp16", plugins)
-        return True, (f"verified: llm-analysis' GPUConfig is built from any graphs GPU spec ({gpus[-1]}: "
-                      f"{d.memory_bytes / 1e9:.0f} GB, {d.hbm_bandwidth / 1e9:.0f} GB/s)")
+    # --- what graphs compare asks (the rest: LLMStepPeer) -------------------------------------------
+    def hardware_evidence(self, hardware: str, numbers: DeviceNumbers) -> str:
+        return (f"llm-analysis' GPUConfig is built from any graphs GPU spec ({hardware}: "
+                f"{numbers.memory_bytes / 1e9:.0f} GB, {numbers.hbm_bandwidth / 1e9:.0f} GB/s)")

@@ -129,3 +129,36 @@ def row_job(row: Any, plugins: Any) -> LLMStepJob:
     return LLMStepJob(model=row.model, config=cfg, device=DeviceNumbers.from_spec(spec, row.precision, plugins),
                       phase=phase, batch=int(row.batch), context=seq, prompt=seq, tp=int(row.extra.get("tp", 1)),
                       precision=row.precision, hardware=spec.id)
+
+
+class LLMStepPeer:
+    """What graphs compare asks of an adapter that times one LLM step from an :class:`LLMStepJob`
+    (GenZ, llm-analysis). Listed before the tool-adapter base, it answers the comparison questions;
+    the adapter sets ``peer_label`` (the tool's name in refusals) and says in :meth:`hardware_evidence`
+    what its hardware config is written from."""
+
+    peer_label = ""
+
+    def job_document(self, workload: Any) -> dict[str, Any]:
+        return workload.to_dict()
+
+    def compare_scope(self, row: Any, plugins: Any) -> str | None:
+        return row_scope(row, plugins, self.peer_label)
+
+    def compare_job(self, row: Any, suite: Any, plugins: Any) -> Any:
+        return row_job(row, plugins)
+
+    def hardware_check(self, plugins: Any) -> tuple[bool, str] | None:
+        gpus = sorted(h for h, e in plugins.hardware.items() if e.family == "gpu")
+        if not gpus:
+            return None
+        d = DeviceNumbers.from_spec(plugins.hardware_entry(gpus[-1]).spec, "fp16", plugins)
+        return True, f"verified: {self.hardware_evidence(gpus[-1], d)}"
+
+    def hardware_evidence(self, hardware: str, numbers: DeviceNumbers) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def workload_hardware(workload: Any) -> str:
+        """The device id of a job (an :class:`LLMStepJob` or its JSON dict)."""
+        return getattr(workload, "hardware", "") or (workload.get("hardware", "") if isinstance(workload, dict) else "")
