@@ -16,7 +16,6 @@ import csv
 import json
 import math
 import re
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -27,7 +26,6 @@ from graphs import metrics
 from graphs_compare.facts import facts_for
 from graphs_compare.first import time_first_prediction
 from graphs_compare.model import EstimatorRun, Outcome
-from graphs_compare.scope import make_job, out_of_scope
 from graphs_compare.suites import Suite
 from graphs.errors import GraphsError
 
@@ -305,65 +303,3 @@ def _gpu_of_prediction(root: Path, tag: str, fw_ms: float) -> str | None:
         if abs(float(d.get("fw_latency", -1)) - fw_ms) <= 1e-6 * fw_ms:
             return f.parent.parent.name
     return None
-
-
-# --- tool adapters ----------------------------------------------------------------------------------------------
-def tool_runs(suite: Suite, plugins, *, work_dir: str | Path | None = None, timeout_s: float = 600.0
-              ) -> list[EstimatorRun]:
-    from graphs_tools import doctor, to_seconds
-
-    runs = []
-    tmp = None
-    if work_dir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="graphs-compare-tools-")
-        work_dir = tmp.name
-    try:
-        for name in sorted(plugins.tools):
-            adapter = plugins.tools[name][0]
-            diag = doctor(adapter)
-            run = EstimatorRun(name, "tool", getattr(adapter, "description", name), status=diag.status.value,
-                               status_reason=diag.reason, fix=diag.fix)
-            for row in suite.rows:
-                why = out_of_scope(name, row, plugins, adapter)
-                if why:
-                    run.outcomes[row.key] = Outcome(row.key, failure="F4", reason=why)
-                    continue
-                out = Path(work_dir) / name / re.sub(r"[^\w.-]+", "_", row.key)
-                try:
-                    job = make_job(name, row, suite, plugins, adapter)
-                    if not diag.ok:
-                        adapter.write_inputs(job, out)       # the inputs a manual run would use
-                except GraphsError as e:
-                    run.outcomes[row.key] = Outcome(row.key, failure="F4", reason=f"cannot write its input: {e}")
-                    continue
-                if not diag.ok:
-                    run.outcomes[row.key] = Outcome(row.key, failure=diag.failure_class, reason=diag.reason)
-                    continue
-                tr = adapter.run(job, out, timeout_s=timeout_s)
-                if not tr.ok:
-                    run.outcomes[row.key] = Outcome(row.key, failure=tr.diagnosis.failure_class or "F2",
-                                                    reason=tr.diagnosis.reason or "no result")
-                    continue
-                try:
-                    value = to_seconds(tr.results[0])
-                except GraphsError as e:
-                    run.outcomes[row.key] = Outcome(row.key, failure="F2", reason=str(e))
-                    continue
-                run.outcomes[row.key] = Outcome(row.key, value)
-                if run.ttfp_s is None:
-                    run.ttfp_s, run.ttfp_how = tr.wall_s, "first tool run (inputs, doctor, the tool's process, parse)"
-            f = facts_for(name, adapter)
-            run.composition = {"levels": f.get("levels", ()), "rows": 0, "scope": f.get("scope", ""),
-                               "source": f.get("source", "")}
-            if run.predictions() and name == "neusight" and suite.data_root is not None:
-                root = suite.data_root
-                run.held_out.update(held_out_evidence(run, suite, fitted=True, train=training_gpus(root),
-                                                      published={}, label_gpus=_label_gpus(root), method=name))
-            elif run.predictions():
-                unknown = {"why": "the tool's training set is not known to the harness"}
-                run.held_out.update(workload=unknown, hardware=unknown)
-            runs.append(run)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
-    return runs
