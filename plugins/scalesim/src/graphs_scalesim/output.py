@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from graphs.results import ConfidenceLevel, EstimationResult, KernelEstimate
-from graphs_tools import ToolOutputError, point_result
+from graphs_tools import ToolOutputError, is_number, point_result
 
 COMPUTE = {"LayerID": "layer", "Total Cycles (incl. prefetch)": "cycles_incl_prefetch", "Total Cycles": "cycles",
            "Stall Cycles": "stall_cycles", "Overall Util %": "overall_util_pct",
@@ -77,7 +77,7 @@ def read_reports(path: str | Path) -> list[LayerReport]:
         except ValueError as e:
             raise ToolOutputError(f"{d / 'COMPUTE_REPORT.csv'}: not a number ({e})") from None
         i = int(vals.pop("layer"))
-        b = {k: float(v) for k, v in bw.get(i, {}).items() if k != "LayerID" and _isnum(v)}
+        b = {k: float(v) for k, v in bw.get(i, {}).items() if k != "LayerID" and is_number(v)}
         out.append(LayerReport(layer=i, bandwidth=b, **vals))
     return out
 
@@ -114,11 +114,3 @@ def to_result(reports: list[LayerReport], *, names: list[str] | None = None, mac
                         notes=("layers back to back: cycles summed; 'Total Cycles' (compute, fill/drain per fold "
                                "included), not 'incl. prefetch'",) + notes,
                         metrics=metrics, breakdown=breakdown, confidence=ConfidenceLevel.THEORETICAL)
-
-
-def _isnum(v: str) -> bool:
-    try:
-        float(v)
-        return True
-    except ValueError:
-        return False

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from graphs.results import ConfidenceLevel, EstimationResult
-from graphs_tools import ToolOutputError, point_result
+from graphs_tools import ToolOutputError, is_number, point_result
 
 REQUIRED = ("request_e2e_time",)
 LATENCY_COLUMNS = ("request_e2e_time", "request_execution_time", "request_scheduling_delay", "prefill_e2e_time",
@@ -53,7 +53,7 @@ def read_request_metrics(path: str | Path) -> tuple[list[str], list[dict[str, fl
             raise ToolOutputError(f"{p}: missing column(s) {', '.join(missing)} (has {', '.join(cols[:8])} ...)")
         rows = []
         for r in reader:
-            rows.append({k: float(v) for k, v in r.items() if k and v not in (None, "") and _isnum(v)})
+            rows.append({k: float(v) for k, v in r.items() if k and v not in (None, "") and is_number(v)})
     if not rows:
         raise ToolOutputError(f"{p}: no request rows")
     return cols, rows
@@ -86,11 +86,3 @@ def to_result(path: str | Path, *, hardware: str = "", notes: tuple[str, ...] = 
     return point_result(e2e["mean"], "s", estimator="vidur", hardware=hardware, source=str(p),
                         notes=("value = mean end-to-end request latency",) + notes, metrics=metrics,
                         confidence=ConfidenceLevel.INTERPOLATED)
-
-
-def _isnum(v: str) -> bool:
-    try:
-        float(v)
-        return True
-    except ValueError:
-        return False

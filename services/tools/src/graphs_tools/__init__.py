@@ -29,6 +29,7 @@ _EXPORTS = {
     "get_tool": ("graphs_tools.base", "get_tool"),
     "infer_stride_pad": ("graphs_tools.base", "infer_stride_pad"),
     "list_tools": ("graphs_tools.base", "list_tools"),
+    "is_number": ("graphs_tools.base", "is_number"),
     "point_result": ("graphs_tools.base", "point_result"),
     "python_module_probe": ("graphs_tools.base", "python_module_probe"),
     "resolve_executable": ("graphs_tools.base", "resolve_executable"),

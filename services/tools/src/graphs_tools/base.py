@@ -432,6 +432,15 @@ def point_result(value: float, unit: str, *, estimator: str, hardware: str = "",
     )
 
 
+def is_number(text: str) -> bool:
+    """Whether a field of a tool's CSV output parses as a float (tools mix numbers and labels)."""
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def to_seconds(result: EstimationResult) -> float:
     """A latency result's value in seconds (``cycles`` need ``metrics['clock_hz']``)."""
     if result.unit in TIME_UNITS:
