@@ -119,21 +119,19 @@ class GPUMapper(Mapper):
 
     def kernel_overhead(self, kernel: Kernel) -> float:
         """Per-kernel launch cost added to GPU time: the spec's, else the family's derived value (the same
-        for every kernel: kept in the per-state memo)."""
-        memo = self.derived()
-        v = memo.get("kernel_launch")
-        if v is None:
-            v = memo["kernel_launch"] = self.spec.overhead("kernel_launch",
-                                                           float(self.priors.overheads.get("kernel_launch_s", 0.0)))
-        return v
+        for every kernel)."""
+        return self._overhead("kernel_launch")
 
     def dispatch_floor(self) -> float:
         """Host-bound minimum time of one eager elementwise op, seconds (other kinds scale it)."""
+        return self._overhead("op_dispatch")
+
+    def _overhead(self, name: str) -> float:
+        """The spec's overhead ``name``, else the priors' ``<name>_s``; kept in the per-state memo."""
         memo = self.derived()
-        v = memo.get("op_dispatch")
+        v = memo.get(name)
         if v is None:
-            v = memo["op_dispatch"] = self.spec.overhead("op_dispatch",
-                                                         float(self.priors.overheads.get("op_dispatch_s", 0.0)))
+            v = memo[name] = self.spec.overhead(name, float(self.priors.overheads.get(f"{name}_s", 0.0)))
         return v
 
     def prior(self, kernel: Kernel) -> EfficiencyPrior:

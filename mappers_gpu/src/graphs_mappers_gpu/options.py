@@ -65,22 +65,14 @@ class GPUOptions:
                 kw[name] = False
             else:
                 raise GPUOptionError(f"{key}={raw!r}: expected 1 or 0")
-        raw = env.get("GRAPHS_GPU_FRACTION")
-        if raw:
-            try:
-                kw["fraction"] = float(raw)
-            except ValueError:
-                raise GPUOptionError(f"GRAPHS_GPU_FRACTION={raw!r}: expected a number in (0, 1]") from None
-        raw = env.get("GRAPHS_GPU_SM_COUNT")
-        if raw:
-            try:
-                kw["sm_count"] = int(raw)
-            except ValueError:
-                raise GPUOptionError(f"GRAPHS_GPU_SM_COUNT={raw!r}: expected a positive integer") from None
-        raw = env.get("GRAPHS_GPU_POWER_LIMIT")
-        if raw:
-            try:
-                kw["power_limit_w"] = float(raw)
-            except ValueError:
-                raise GPUOptionError(f"GRAPHS_GPU_POWER_LIMIT={raw!r}: expected watts (a positive number)") from None
+        for var, field, convert, expected in (
+                ("GRAPHS_GPU_FRACTION", "fraction", float, "a number in (0, 1]"),
+                ("GRAPHS_GPU_SM_COUNT", "sm_count", int, "a positive integer"),
+                ("GRAPHS_GPU_POWER_LIMIT", "power_limit_w", float, "watts (a positive number)")):
+            raw = env.get(var)
+            if raw:
+                try:
+                    kw[field] = convert(raw)
+                except ValueError:
+                    raise GPUOptionError(f"{var}={raw!r}: expected {expected}") from None
         return cls(**kw)
