@@ -106,6 +106,8 @@ def test_systems_show_and_collective_are_machine_readable():
     assert d["algorithm"] == "auto" and d["chosen_algorithm"] == "ring"        # what auto picked, not "auto"
     small = json.loads(run_cli("systems", "collective", "dgx-h100", "--size", "1KiB", "-f", "json").stdout)
     assert small["chosen_algorithm"] == "tree" and small["time_s"] < d["time_s"]
+    gather = json.loads(run_cli("systems", "collective", "dgx-h100", "-c", "all_gather", "-f", "json").stdout)
+    assert gather["chosen_algorithm"] is None                     # one formula: nothing was chosen
 
 
 HUMAN_NUMBER = re.compile(r"^-?\d+(\.\d+)?\s*[kKMGTP](i?B)?$|^\d+(\.\d+)?\s*(ms|us|µs|s|W|J)$")

@@ -103,7 +103,7 @@ def systems_collective(
     nb = parse_size(size)
     cm = CollectiveModel.for_system(s, algorithm)
     t = cm.time(collective, nb, gpus, per_node)
-    chosen = algorithm if algorithm != "auto" else _chosen_algorithm(s, collective, nb, gpus, per_node, t)
+    chosen = cm.chosen_algorithm(collective, nb, gpus, per_node)
     row = {"system": s.id, "collective": collective, "bytes": nb, "gpus": gpus, "per_node": per_node,
            "algorithm": algorithm, "chosen_algorithm": chosen, "time_s": t,
            "algorithm_bandwidth_bytes_per_s": nb / t if t else None}
@@ -117,21 +117,6 @@ def systems_collective(
         write_output(f"{collective} of {fmt_si(nb, 'B')} over {gpus} GPU(s) on {s.id}: {fmt_si(t, 's')} "
                      f"({how}algorithm bandwidth {fmt_si(nb / t if t else 0, 'B/s')})", output)
 
-
-def _chosen_algorithm(system: Any, collective: str, nbytes: float, gpus: int, per_node: Optional[int],
-                      t_auto: float) -> Optional[str]:
-    """The algorithm ``auto`` picked: the one whose time is auto's (None when the levels of a two-level
-    collective picked different ones)."""
-    from graphs_distributed.collectives import ALGORITHMS, CollectiveModel
-    for a in ALGORITHMS:
-        if a == "auto":
-            continue
-        try:
-            if CollectiveModel.for_system(system, a).time(collective, nbytes, gpus, per_node) == t_auto:
-                return a
-        except GraphsError:          # not available on this system's links
-            continue
-    return None
 
 
 def parse_size(text: str) -> float:

@@ -75,6 +75,16 @@ def _check(collective: str, nbytes: float, p: int) -> None:
         raise GraphsError(f"{collective}: bytes must be >= 0 and ranks >= 1")
 
 
+def _all_reduce_options(nbytes: float, p: int, link: Link) -> dict[str, float]:
+    """Seconds of an all-reduce over ``p`` ranks on ``link`` by each algorithm the link offers."""
+    a, a0, b, n = link.hop_alpha(p), link.alpha0, link.beta, nbytes
+    options = {"ring": a0 + 2 * (p - 1) * a + 2 * (p - 1) / p * n / b,
+               "tree": a0 + 2 * math.ceil(math.log2(p)) * a + 2 * n / b}
+    if link.in_network_reduction:
+        options["in_network"] = a0 + 2 * a + n / b
+    return options
+
+
 def one_level(collective: str, nbytes: float, p: int, link: Link, algorithm: str = "auto") -> float:
     """Time (s) of a collective over ``p`` ranks that all sit on one level ``link``."""
     _check(collective, nbytes, p)
@@ -86,10 +96,7 @@ def one_level(collective: str, nbytes: float, p: int, link: Link, algorithm: str
     if collective == "send_recv":
         return a0 + a + n / b
     if collective == "all_reduce":
-        options = {"ring": a0 + 2 * (p - 1) * a + 2 * (p - 1) / p * n / b,
-                   "tree": a0 + 2 * math.ceil(math.log2(p)) * a + 2 * n / b}
-        if link.in_network_reduction:
-            options["in_network"] = a0 + 2 * a + n / b
+        options = _all_reduce_options(nbytes, p, link)
         if algorithm == "auto":
             return min(options.values())
         if algorithm not in options:
@@ -121,6 +128,24 @@ class CollectiveModel:
 
     def with_links(self, intra: Link | None = None, inter: Link | None = None) -> "CollectiveModel":
         return replace(self, intra=intra or self.intra, inter=inter or self.inter)
+
+    def chosen_algorithm(self, collective: str, nbytes: float, ranks: int, per_node: int | None = None) -> str | None:
+        """The all-reduce algorithm :meth:`time` uses (what ``auto`` picks: the fastest the link offers);
+        None for the other collectives, which have one formula each, and for a single rank."""
+        if collective != "all_reduce" or ranks == 1:
+            return None
+        g = min(ranks, self.node_size) if per_node is None else per_node
+        nodes = ranks // g if g >= 1 and not ranks % g else 0
+        if nodes == 1:
+            level, n, p = self.intra, nbytes, ranks
+        elif nodes > 1 and self.inter is not None:
+            level, n, p = self.inter, nbytes / g, nodes
+        else:
+            return None                       # time() refuses this placement
+        if self.algorithm != "auto":
+            return self.algorithm
+        options = _all_reduce_options(n, p, level)
+        return min(options, key=options.__getitem__)
 
     def time(self, collective: str, nbytes: float, ranks: int, per_node: int | None = None) -> float:
         """Seconds for ``collective`` of ``nbytes`` over ``ranks`` GPUs placed ``per_node`` to a node

@@ -30,8 +30,8 @@ class CollectiveDoc(Payload):
     gpus: int
     per_node: Optional[int]
     algorithm: str
-    chosen_algorithm: Optional[str] = Field(None, description="what `auto` picked (ring, tree, in_network); "
-                                            "null when the levels of a two-level collective picked different ones")
+    chosen_algorithm: Optional[str] = Field(None, description="the all-reduce algorithm used (what `auto` picked: ring, "
+                                            "tree, in_network); null for collectives with one formula")
     time_s: float
     algorithm_bandwidth_bytes_per_s: Optional[float]
 
