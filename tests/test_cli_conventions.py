@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from graphs.testing import run_cli
+from graphs.testing import assert_one_line_error, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 GRAPHS = str(Path(sys.executable).parent / "graphs")
@@ -54,15 +54,6 @@ def options(cmd: object) -> set[str]:
     return {o for p in cmd.params for o in getattr(p, "opts", ())}     # type: ignore[attr-defined]
 
 
-def one_line_error(r, *fragments: str) -> None:
-    assert r.exit_code == 2, (r.exit_code, r.stdout, r.stderr)
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip() and not ln.startswith("warning:")]
-    assert len(lines) == 1 and lines[0].startswith("error:"), r.stderr
-    assert "Traceback" not in r.stderr
-    for f in fragments:
-        assert f in lines[0], (f, lines[0])
-
-
 # ---------------------------------------------------------------- output options and JSON documents
 
 def test_every_data_command_has_format_and_output_and_none_has_json_flag():
@@ -93,7 +84,7 @@ def test_a_format_a_command_cannot_write_is_refused_not_ignored():
     if r.exit_code == 0:       # markdown supported: it must be markdown
         assert r.stdout.lstrip().startswith(("|", "#"))
     else:
-        one_line_error(r, "markdown")
+        assert_one_line_error(r, "markdown")
 
 
 def test_systems_show_and_collective_are_machine_readable():
@@ -265,7 +256,7 @@ def test_output_path_is_checked_before_any_work(tmp_path):
     """))
     for bad in (tmp_path / "no" / "such" / "dir" / "out.json", tmp_path):
         r = run_cli("analyze", f"{model}:make", "-H", "h100", "-f", "json", "-o", bad)
-        one_line_error(r)
+        assert_one_line_error(r)
         assert str(bad) in r.stderr
         assert not marker.exists(), "the model ran before the output path was checked"
     good = tmp_path / "out.json"
@@ -275,14 +266,14 @@ def test_output_path_is_checked_before_any_work(tmp_path):
 
 def test_suggestions_name_each_model_once():
     r = run_cli("analyze", "mobilenetv", "-H", "h100")
-    one_line_error(r, "did you mean")
+    assert_one_line_error(r, "did you mean")
     suggested = [s.strip(" ?") for s in r.stderr.split("did you mean", 1)[1].replace(" or ", ",").split(",")]
     assert "mobilenet_v2" in suggested
     assert not {"mobilenet-v2", "mobilenetv2"} & set(suggested)          # aliases of the same model
     r = run_cli("analyze", "bert-bse", "-H", "h100")
     named = [s.strip(" ?\n") for s in r.stderr.split("did you mean", 1)[1].split(",")]
     assert named.count("bert-base") == 1 and not {"bert_base", "bert-base-uncased"} & set(named)
-    one_line_error(run_cli("analyze", "resnet18", "-H", "h10"), "did you mean h100")
+    assert_one_line_error(run_cli("analyze", "resnet18", "-H", "h10"), "did you mean h100")
 
 
 def test_missing_frontend_and_missing_devices_say_why(monkeypatch):
@@ -311,7 +302,7 @@ def test_unknown_names_in_graphs_load_plugins_warn(monkeypatch):
 
 def test_hardware_new_refuses_the_name_of_an_installed_distribution(tmp_path):
     r = run_cli("hardware", "new", "h100", "--name", "My H100", "--output", tmp_path)
-    one_line_error(r, "graphs-mapper-h100 is already installed")
+    assert_one_line_error(r, "graphs-mapper-h100 is already installed")
     assert list(tmp_path.iterdir()) == []
     assert run_cli("hardware", "new", "my-npu", "--name", "My NPU", "--output", tmp_path).exit_code == 0
     assert [p.name for p in tmp_path.iterdir()] == ["graphs-mapper-my-npu"]
@@ -357,9 +348,9 @@ def test_input_shape_states_an_integer_dtype(tmp_path):
     assert res["metrics"]["flops"] >= 2 * 128 * 64 * 8
     assert json.loads(r.stdout)["results"][0]["metrics"]["bytes"] >= 128 * 8       # int64 ids
     # without a dtype an argument called x is float, which an embedding cannot take: one line, no traceback
-    one_line_error(run_cli("analyze", f"{p}:make", "-H", "h100", "--input-shape", "x=1x128"), "Long")
-    one_line_error(run_cli("analyze", f"{p}:make", "-H", "h100", "--input-shape", "x=1x128:int65"), "int65")
-    one_line_error(run_cli("analyze", f"{p}:make", "-H", "h100", "--input-shape", "x=1x128:"))
+    assert_one_line_error(run_cli("analyze", f"{p}:make", "-H", "h100", "--input-shape", "x=1x128"), "Long")
+    assert_one_line_error(run_cli("analyze", f"{p}:make", "-H", "h100", "--input-shape", "x=1x128:int65"), "int65")
+    assert_one_line_error(run_cli("analyze", f"{p}:make", "-H", "h100", "--input-shape", "x=1x128:"))
     # an argument whose name says it holds indices is int64 without being told
     p2 = tmp_path / "embed2.py"
     p2.write_text(EMBED.replace("forward(self, x)", "forward(self, input_ids)").replace("self.emb(x)",
@@ -377,7 +368,7 @@ def test_a_stated_dtype_the_model_input_does_not_have_is_refused(tmp_path):
     path = tmp_path / "mm.onnx"
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
     assert run_cli("analyze", path, "-H", "h100", "--input-shape", "x=4x32:float32").exit_code == 0
-    one_line_error(run_cli("analyze", path, "-H", "h100", "--input-shape", "x=4x32:int64"), "int64", "float32")
+    assert_one_line_error(run_cli("analyze", path, "-H", "h100", "--input-shape", "x=4x32:int64"), "int64", "float32")
 
 
 # ---------------------------------------------------------------- --layers
@@ -448,8 +439,8 @@ def test_layers_in_csv_and_table(tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "120")
     t = run_cli("analyze", "resnet18", "-H", "h100", "--layers", "--depth", "1").stdout
     assert "by layer" in t and "layer4" in t and "layer4.0" not in t
-    one_line_error(run_cli("analyze", "resnet18", "-H", "h100", "--depth", "2"), "--layers")
-    one_line_error(run_cli("analyze", "resnet18", "-H", "h100", "--layers", "--depth", "-1"), "--depth")
+    assert_one_line_error(run_cli("analyze", "resnet18", "-H", "h100", "--depth", "2"), "--layers")
+    assert_one_line_error(run_cli("analyze", "resnet18", "-H", "h100", "--layers", "--depth", "-1"), "--depth")
 
 
 def test_no_message_tells_users_to_pip_install_the_unrelated_graphs_project():
@@ -472,9 +463,9 @@ def test_a_repeated_option_is_never_dropped_silently():
     r = run_cli("analyze", "resnet18", "-H", "h100", "-H", "l4,a100-sxm4-80gb", "-f", "json")
     assert r.exit_code == 0, r.stderr
     assert [x["metrics"]["hardware"] for x in json.loads(r.stdout)["results"]] == ["h100", "l4", "a100-sxm4-80gb"]
-    one_line_error(run_cli("analyze", "resnet18", "-H", "h100", "--batch", "2", "--batch=4"),
+    assert_one_line_error(run_cli("analyze", "resnet18", "-H", "h100", "--batch", "2", "--batch=4"),
                    "--batch given more than once")
-    one_line_error(run_cli("analyze", "resnet18", "-H", "h100", "-f", "json", "--format", "csv"), "--format")
-    one_line_error(run_cli("serve", "llama3-8b", "-H", "h100", "-H", "l4"), "--hardware given more than once")
-    one_line_error(run_cli("sweep", "--model", "resnet18", "--model", "resnet50", "-H", "h100", "-o", "x.parquet"),
+    assert_one_line_error(run_cli("analyze", "resnet18", "-H", "h100", "-f", "json", "--format", "csv"), "--format")
+    assert_one_line_error(run_cli("serve", "llama3-8b", "-H", "h100", "-H", "l4"), "--hardware given more than once")
+    assert_one_line_error(run_cli("sweep", "--model", "resnet18", "--model", "resnet50", "-H", "h100", "-o", "x.parquet"),
                    "--model given more than once", "comma-separated")

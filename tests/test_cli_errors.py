@@ -8,23 +8,13 @@ import sys
 import pytest
 import yaml
 
-from graphs.testing import run_cli
+from graphs.testing import assert_one_line_error, run_cli
 
 GOOD_SPEC = {
     "id": "file-npu", "name": "File NPU", "vendor": "Test", "family": "fake",
     "compute": {"mac": {"peaks": {"fp32": {"value": 1, "unit": "TFLOP/s", "source": "test fixture"}}}},
     "memory": [{"name": "dram", "bandwidth": {"value": 20, "unit": "GB/s", "source": "test fixture"}}],
 }
-
-
-def assert_one_line_error(r, *needles, code=2):
-    assert r.exit_code == code, (r.exit_code, r.stdout, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in r.stderr + r.stdout
-    for n in needles:
-        assert n in lines[0], lines[0]
 
 
 def test_unknown_model(fake_site):

@@ -7,20 +7,12 @@ import pytest
 from graphs.estimate import estimate
 from graphs.frontends import LoadOptions, load_model
 from graphs.plugins import get_plugins
-from graphs.testing import run_cli
-
-
-def one_line_error(r, *needles):
-    assert r.exit_code == 2, (r.stdout, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
-    for n in needles:
-        assert n in lines[0], lines[0]
+from graphs.testing import assert_one_line_error, run_cli
 
 
 @pytest.mark.parametrize("precision", ["int8", "int4"])
 def test_integer_precision_on_a_float_model_is_refused(precision):
-    one_line_error(run_cli("analyze", "resnet18", "-H", "a100-sxm4-80gb", "--precision", precision), "--quantize int8")
+    assert_one_line_error(run_cli("analyze", "resnet18", "-H", "a100-sxm4-80gb", "--precision", precision), "--quantize int8")
 
 
 def test_tf32_is_honoured_not_ignored():
@@ -34,7 +26,7 @@ def test_tf32_is_honoured_not_ignored():
 
 @pytest.mark.parametrize("hw", ["t4", "l4", "tpu-v4"])
 def test_fp64_on_a_device_without_fp64_is_refused(hw):
-    one_line_error(run_cli("analyze", "resnet18", "-H", hw, "--precision", "fp64"), f"{hw} has no fp64 units")
+    assert_one_line_error(run_cli("analyze", "resnet18", "-H", hw, "--precision", "fp64"), f"{hw} has no fp64 units")
 
 
 def test_quantize_int8_states_it_and_moves_int8_bytes():
@@ -50,7 +42,7 @@ def test_batch_on_a_factory_that_cannot_take_it_is_refused(tmp_path):
     f = tmp_path / "m.py"
     f.write_text("import torch\ndef make():\n    return torch.nn.Linear(16, 8), (torch.randn(2, 16),)\n"
                  "def sized(batch=1):\n    return torch.nn.Linear(16, 8), (torch.randn(batch, 16),)\n")
-    one_line_error(run_cli("analyze", f"{f}:make", "-H", "h100", "--batch", "8"), "--batch 8 cannot reach the model")
+    assert_one_line_error(run_cli("analyze", f"{f}:make", "-H", "h100", "--batch", "8"), "--batch 8 cannot reach the model")
     r = run_cli("analyze", f"{f}:sized", "-H", "h100", "--batch", "8", "-f", "json")
     assert r.exit_code == 0 and json.loads(r.stdout)["results"][0]["metrics"]["flops"] == 2 * 8 * 16 * 8
 

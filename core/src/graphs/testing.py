@@ -72,6 +72,17 @@ def run_cli(*args: str) -> CliResult:
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
+def assert_one_line_error(result: CliResult, *needles: str, code: int = 2) -> None:
+    """The CLI's answer to bad input: exit ``code`` (2), exactly one stderr line starting ``error: ``
+    and containing every needle, no traceback anywhere."""
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+
+
 @pytest.fixture
 def graphs_cli():
     """Callable fixture: ``graphs_cli("analyze", "resnet50", "--hardware", "h100")``."""
