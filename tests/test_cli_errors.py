@@ -115,3 +115,16 @@ def test_console_script_exit_code_and_single_line(fake_site):
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+
+
+def test_ctrl_c_inside_a_command_says_interrupted(monkeypatch):
+    """typer turns a KeyboardInterrupt inside a command into a silent exit 130; graphs says it in one line
+    (found by Ctrl-C during `graphs analyze resnet50` while torch traced)."""
+    import graphs.api
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(graphs.api, "run_analyze", interrupted)
+    r = run_cli("analyze", "resnet18", "-H", "h100")
+    assert r.exit_code == 130 and r.stderr == "interrupted\n" and r.stdout == ""

@@ -37,14 +37,37 @@ def build_app(gp: Any) -> Any:
     gp.collect("commands")
     for name, (cmd, plugin) in gp.commands.items():
         builtin = gp._infos.get(plugin) is not None and gp._infos[plugin].builtin
+
+        def wrap(fn: Any, command: str) -> Any:
+            return _interruptible(fn if builtin else _contained(fn, plugin, command))
+
         if isinstance(cmd, typer.Typer):
-            if not builtin:
-                for info in cmd.registered_commands:
-                    info.callback = _contained(info.callback, plugin, f"{name} {info.name or ''}".strip())
+            for info in cmd.registered_commands:
+                if not getattr(info.callback, "_graphs_wrapped", False):     # a Typer is registered once per app
+                    info.callback = wrap(info.callback, f"{name} {info.name or ''}".strip())
             app.add_typer(cmd, name=name)
         else:
-            app.command(name)(cmd if builtin else _contained(cmd, plugin, name))
+            app.command(name)(wrap(cmd, name))
     return app
+
+
+class Interrupted(BaseException):
+    """A Ctrl-C (or SIGTERM, SIGHUP) inside a command, carried past typer — which would turn a
+    KeyboardInterrupt into a silent exit 130 — to :func:`main`, which says so in one line."""
+
+
+def _interruptible(fn: Any) -> Any:
+    import functools
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KeyboardInterrupt as e:
+            raise Interrupted() from e
+
+    run._graphs_wrapped = True       # type: ignore[attr-defined]
+    return run
 
 
 class PluginError(GraphsError):
@@ -156,7 +179,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         except OSError:
             pass
         return 141
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         sys.stderr.write("interrupted\n")
         return 130
     except GraphsError as e:
