@@ -7,7 +7,6 @@ from typing import Any
 
 from graphs_compare import rubric
 from graphs_compare.model import FAILURE_CLASSES
-from graphs.output import to_json
 
 FORMATS = ("table", "markdown", "json", "csv")
 

@@ -52,7 +52,6 @@ def _row_dir(work: Path, name: str, key: str) -> Path:
 
 
 def _outcome_from_run(key: str, tr: Any) -> Outcome:
-    from graphs_tools import to_seconds
     if not tr.ok:
         return Outcome(key, failure=tr.diagnosis.failure_class or "F2", reason=tr.diagnosis.reason or "no result")
     return _outcome_from_results(key, list(tr.results))

@@ -31,7 +31,7 @@ from typing import Any, Mapping, Sequence
 from graphs.errors import GraphsError
 from graphs.results import EstimationResult
 from graphs_tools.base import (DEFAULT_TIMEOUT_S, BaseToolAdapter, Diagnosis, DiagnosisStatus, Invocation, ToolJobFailed,
-                               ToolOutputError, ToolRun, classify_start_failure, doctor, run_command)
+                               ToolOutputError, ToolRun, classify_start_failure, run_command)
 from graphs_tools.envs import PackageSpec, probe_code, run_env, tool_python
 
 JOBS = "jobs.json"
